@@ -1,0 +1,27 @@
+import { defineConfig } from "vitest/config"
+
+// Two projects: `unit` needs nothing but Node; `integration` shares one local control plane per run
+// (started by the global setup) and gives every test file its own namespaces.
+export default defineConfig({
+  test: {
+    reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["test/integration/setup/global.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+})
