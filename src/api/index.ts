@@ -1,0 +1,13 @@
+/** The API group `langop.io/v1alpha1`: every kind, in the order CRDs are installed and documented. */
+import { LanguageClusterKind } from "./languagecluster.ts"
+
+export {
+  LanguageCluster,
+  LanguageClusterKind,
+  LanguageClusterSpec,
+  LanguageClusterStatus,
+} from "./languagecluster.ts"
+export * from "./shared.ts"
+
+/** Every kind definition; the CRD generator, client registry and webhook table iterate over this list. */
+export const allKinds = [LanguageClusterKind] as const
