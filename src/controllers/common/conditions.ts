@@ -1,0 +1,68 @@
+/**
+ * Condition bookkeeping with metav1.Condition semantics (spec README §7.1).
+ *
+ * Guarantees: setting a condition equal in status, reason, message and observedGeneration is a no-op (same
+ * array contents); `lastTransitionTime` changes only when `status` flips; the list stays sorted by type so
+ * status equality does not depend on the order conditions were set.
+ */
+import type { Condition } from "../../api/shared.ts"
+
+export type ConditionStatus = "True" | "False" | "Unknown"
+
+export interface ConditionInput {
+  readonly type: string
+  readonly status: ConditionStatus
+  readonly reason: string
+  readonly message: string
+}
+
+/** Kubernetes truncates nothing for us: a message over 32768 characters would fail the whole status write. */
+const MAX_MESSAGE = 32768
+
+export const setCondition = (
+  existing: ReadonlyArray<Condition> | undefined,
+  input: ConditionInput,
+  observedGeneration: number | undefined,
+  now: string,
+): ReadonlyArray<Condition> => {
+  const list = existing ?? []
+  const message =
+    input.message.length > MAX_MESSAGE ? `${input.message.slice(0, MAX_MESSAGE - 3)}...` : input.message
+  const previous = list.find((c) => c.type === input.type)
+  const next: Condition = {
+    type: input.type,
+    status: input.status,
+    reason: input.reason,
+    message,
+    lastTransitionTime:
+      previous !== undefined && previous.status === input.status ? previous.lastTransitionTime : now,
+    ...(observedGeneration !== undefined ? { observedGeneration } : {}),
+  }
+  if (
+    previous !== undefined &&
+    previous.status === next.status &&
+    previous.reason === next.reason &&
+    previous.message === next.message &&
+    previous.observedGeneration === next.observedGeneration
+  )
+    return list
+  return [...list.filter((c) => c.type !== input.type), next].sort((a, b) => (a.type < b.type ? -1 : 1))
+}
+
+/** Apply several conditions in order. */
+export const setConditions = (
+  existing: ReadonlyArray<Condition> | undefined,
+  inputs: ReadonlyArray<ConditionInput>,
+  observedGeneration: number | undefined,
+  now: string,
+): ReadonlyArray<Condition> =>
+  inputs.reduce<ReadonlyArray<Condition>>(
+    (list, input) => setCondition(list, input, observedGeneration, now),
+    existing ?? [],
+  )
+
+export const findCondition = (list: ReadonlyArray<Condition> | undefined, type: string) =>
+  list?.find((c) => c.type === type)
+
+export const isTrue = (list: ReadonlyArray<Condition> | undefined, type: string) =>
+  findCondition(list, type)?.status === "True"
