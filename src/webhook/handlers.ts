@@ -32,7 +32,7 @@ export type WebhookType = "mutating" | "validating"
 /** One row of the table. */
 export interface HandlerEntry<R = never> {
   /** URL path the server answers on, e.g. `/validate/languageagents`. */
-  readonly path: string
+  readonly path: `/${string}`
   /** Webhook name in the generated configuration (fully qualified, unique per configuration). */
   readonly name: string
   readonly type: WebhookType

@@ -10,11 +10,11 @@
  * - `dryRun` is passed to handlers as part of the request and not otherwise looked at, so dry-run
  *   reviews are answered exactly like real ones.
  * - `jsonPatch(a, b)` applied to `a` gives `b` (after a JSON round trip, so `undefined` members
- *   count as absent), is empty when they are equal, and replaces a whole array when that is shorter
- *   than patching it element by element.
+ *   count as absent) and is empty when they are equal. Members and same-length arrays are patched
+ *   element by element; an array whose length changed is replaced whole when that is shorter.
  * - Deny messages list every violation on its own line as `<field path>: <rule>` (ADMISSION.md).
  */
-import { Cause, Effect, JsonPatch, JsonPointer, Result, Schema, SchemaIssue } from "effect"
+import { Cause, Effect, type JsonPatch, JsonPointer, Result, Schema, SchemaIssue } from "effect"
 
 export const AdmissionReviewApiVersion = "admission.k8s.io/v1"
 
@@ -255,18 +255,24 @@ const diff = (from: Json, to: Json, path: string): JsonPatch.JsonPatch => {
     return ops
   }
   if (Array.isArray(from) && Array.isArray(to)) {
-    const byIndex = JsonPatch.get(from, to)
-    const prefixed = byIndex.map((op) => ({ ...op, path: `${path}${op.path}` }))
+    const byIndex: Array<JsonPatch.JsonPatchOperation> = []
+    const shared = Math.min(from.length, to.length)
+    for (let i = 0; i < shared; i++) byIndex.push(...diff(from[i] as Json, to[i] as Json, `${path}/${i}`))
+    for (let i = from.length - 1; i >= to.length; i--) byIndex.push({ op: "remove", path: `${path}/${i}` })
+    for (let i = from.length; i < to.length; i++)
+      byIndex.push({ op: "add", path: `${path}/${i}`, value: to[i] as Json })
+    if (from.length === to.length) return byIndex
+    // An insert or removal before the end shifts every later element; one replace is then shorter.
     const whole: JsonPatch.JsonPatch = [{ op: "replace", path, value: to }]
-    return size(prefixed) <= size(whole) ? prefixed : whole
+    return size(byIndex) <= size(whole) ? byIndex : whole
   }
   return [{ op: "replace", path, value: to }]
 }
 
 /**
  * The JSON Patch from `original` to `mutated`, both read as JSON (a round trip drops `undefined`
- * members). Object members are patched one by one; an array is patched by index or replaced as a
- * whole, whichever is shorter.
+ * members). Object members and same-length arrays are patched element by element; an array whose
+ * length changed is patched by index or replaced whole, whichever is shorter.
  */
 export const jsonPatch = (original: unknown, mutated: unknown): JsonPatch.JsonPatch => {
   const asJson = (value: unknown): Json => (value === undefined ? null : JSON.parse(JSON.stringify(value)))
