@@ -1,6 +1,13 @@
 /** The API group `langop.io/v1alpha1`: every kind, in the order CRDs are installed and documented. */
+import { LanguageClientKind } from "./languageclient.ts"
 import { LanguageClusterKind } from "./languagecluster.ts"
 
+export {
+  LanguageClient,
+  LanguageClientKind,
+  LanguageClientSpec,
+  LanguageClientStatus,
+} from "./languageclient.ts"
 export {
   LanguageCluster,
   LanguageClusterKind,
@@ -10,4 +17,4 @@ export {
 export * from "./shared.ts"
 
 /** Every kind definition; the CRD generator, client registry and webhook table iterate over this list. */
-export const allKinds = [LanguageClusterKind] as const
+export const allKinds = [LanguageClusterKind, LanguageClientKind] as const
