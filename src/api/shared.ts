@@ -14,9 +14,7 @@
  */
 import { Effect, Schema } from "effect"
 
-const LabelSelector = Schema.Struct({
-  matchLabels: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
-})
+import { LabelSelector } from "./k8s/index.ts"
 
 export const GROUP = "langop.io"
 export const VERSION = "v1alpha1"

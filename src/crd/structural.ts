@@ -165,6 +165,11 @@ export const toStructural = (input: JsonSchema, path = ""): JsonSchema => {
       delete node.properties
       node["x-kubernetes-preserve-unknown-fields"] = true
     }
+  } else if (node.type === "object" && node["x-kubernetes-preserve-unknown-fields"] === false) {
+    // An opaque object whose contents the API server prunes (e.g. embedded ObjectMeta), as controller-gen
+    // emits it; the API server rejects a literal `false`, so the key goes.
+    delete node["x-kubernetes-preserve-unknown-fields"]
+    delete node.additionalProperties
   } else if (node.type === "object") {
     const extra = node.additionalProperties
     if (extra === undefined || extra === true || (isObject(extra) && Object.keys(extra).length === 0)) {
