@@ -28,7 +28,6 @@ import {
   Path,
   Ref,
   Result,
-  Schedule,
   type Scope,
   Semaphore,
   Stream,
@@ -195,7 +194,7 @@ const make = Effect.fnUntraced(function* (options: ServingCertificateOptions) {
 
   yield* reload
   const pollInterval = options.pollInterval ?? Duration.seconds(10)
-  yield* reload.pipe(Effect.repeat(Schedule.spaced(pollInterval)), Effect.forkScoped)
+  yield* Effect.sleep(pollInterval).pipe(Effect.andThen(reload), Effect.forever, Effect.forkScoped)
   if (options.watch ?? true) {
     // The watch ends when the directory disappears and fails when it does not exist; start it again
     // after a poll interval (the timer covers the gap).
