@@ -110,31 +110,28 @@ const provideAll =
 const route = <R>(entry: HandlerEntry<R>, context: Context.Context<R>, maxBodyBytes: number) => {
   const guarded = guardedHandler(entry)
   const handle: AdmissionHandler = (request) => provideAll(context)(guarded(request))
-  return HttpRouter.add(
-    "POST",
-    entry.path,
-    (request: HttpServerRequest.HttpServerRequest) =>
-      Effect.gen(function* () {
-        const declared = contentLength(request)
-        if (declared !== undefined && declared > maxBodyBytes) return tooLarge(maxBodyBytes)
-        const body = yield* request.text
-        const answer = yield* answerReview(body, handle)
-        return answer._tag === "BadRequest"
-          ? HttpServerResponse.text(answer.message, { status: 400, contentType: "text/plain" })
-          : HttpServerResponse.jsonUnsafe(answer.review)
-      }).pipe(
-        Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)),
-        Effect.catchTag("HttpServerError", (error) =>
-          Effect.succeed(
-            error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
-              ? tooLarge(maxBodyBytes)
-              : HttpServerResponse.text(`cannot read the request body: ${error.message}`, {
-                  status: 400,
-                  contentType: "text/plain",
-                }),
-          ),
+  return HttpRouter.add("POST", entry.path, (request: HttpServerRequest.HttpServerRequest) =>
+    Effect.gen(function* () {
+      const declared = contentLength(request)
+      if (declared !== undefined && declared > maxBodyBytes) return tooLarge(maxBodyBytes)
+      const body = yield* request.text
+      const answer = yield* answerReview(body, handle)
+      return answer._tag === "BadRequest"
+        ? HttpServerResponse.text(answer.message, { status: 400, contentType: "text/plain" })
+        : HttpServerResponse.jsonUnsafe(answer.review)
+    }).pipe(
+      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)),
+      Effect.catchTag("HttpServerError", (error) =>
+        Effect.succeed(
+          error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
+            ? tooLarge(maxBodyBytes)
+            : HttpServerResponse.text(`cannot read the request body: ${error.message}`, {
+                status: 400,
+                contentType: "text/plain",
+              }),
         ),
       ),
+    ),
   )
 }
 
