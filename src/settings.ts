@@ -1,0 +1,349 @@
+// Every process-level operator setting in one place: its environment variable, default, type and
+// the reason for the default. `settingsTable` is the same list as plain rows for the README.
+//
+// Guarantees: reading the settings fails (at startup, with the variable named) on a malformed value
+// rather than falling back silently; absent variables take the documented default.
+import { Config, ConfigProvider, Context, Duration, type Effect, Layer, Option, Schema } from "effect"
+
+/** Go-style duration as Kubernetes users write it: `15s`, `1m30s`, `500ms`, `2h`. */
+const GO_DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/u
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** Parses `1m30s` into milliseconds (the input must match GO_DURATION). */
+export const parseGoDuration = (s: string): number => {
+  let total = 0
+  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/gu))
+    total += Number(m[1]) * (UNIT_MS[m[2] ?? "s"] ?? 0)
+  return Math.round(total)
+}
+
+/** `host:port`, `:port` (all interfaces) or `0` (disabled). */
+const BIND_ADDRESS = /^(0|(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5})$/u
+
+export interface BindAddress {
+  readonly host: string
+  readonly port: number
+}
+
+/** `undefined` when the server is disabled (`0`). */
+export const parseBindAddress = (s: string): BindAddress | undefined => {
+  if (s === "0") return undefined
+  const i = s.lastIndexOf(":")
+  const host = s.slice(0, i).replace(/^\[|\]$/gu, "")
+  return { host: host === "" ? "0.0.0.0" : host, port: Number(s.slice(i + 1)) }
+}
+
+interface Row {
+  readonly env: string
+  readonly default: string
+  readonly description: string
+}
+const rows: Array<Row> = []
+
+const row = <A>(
+  env: string,
+  def: string,
+  description: string,
+  config: Config.Config<A>,
+): Config.Config<A> => {
+  rows.push({ env, default: def, description })
+  return config
+}
+
+const str = (env: string, def: string, description: string) =>
+  row(env, def, description, Config.String(env).pipe(Config.withDefault(def)))
+const optStr = (env: string, description: string) =>
+  row(
+    env,
+    "(unset)",
+    description,
+    Config.option(Config.String(env)).pipe(
+      Config.map((o) => Option.getOrUndefined(Option.filter(o, (s) => s !== ""))),
+    ),
+  )
+const int = (env: string, def: number, description: string) =>
+  row(env, String(def), description, Config.Int(env).pipe(Config.withDefault(def)))
+const bool = (env: string, def: boolean, description: string) =>
+  row(env, String(def), description, Config.Boolean(env).pipe(Config.withDefault(def)))
+const dur = (env: string, def: string, description: string) =>
+  row(
+    env,
+    def,
+    description,
+    Config.schema(Schema.String.check(Schema.isPattern(GO_DURATION)), env).pipe(
+      Config.withDefault(def),
+      Config.map((s) => Duration.millis(parseGoDuration(s))),
+    ),
+  )
+const bind = (env: string, def: string, description: string) =>
+  row(
+    env,
+    def,
+    description,
+    Config.schema(Schema.String.check(Schema.isPattern(BIND_ADDRESS)), env).pipe(
+      Config.withDefault(def),
+      Config.map(parseBindAddress),
+    ),
+  )
+const oneOf = <const L extends ReadonlyArray<string>>(
+  env: string,
+  values: L,
+  def: L[number],
+  description: string,
+) =>
+  row(
+    env,
+    def,
+    `${description} One of: ${values.join(", ")}.`,
+    Config.Literals(values, env).pipe(Config.withDefault(def)),
+  )
+
+const config = Config.all({
+  // --- logging ---
+  logLevel: oneOf(
+    "LANGOP_LOG_LEVEL",
+    ["trace", "debug", "info", "warn", "error"],
+    "info",
+    "Minimum level of the JSON log lines. `info` gives one line per reconcile outcome change and every write; `debug` adds every reconcile.",
+  ),
+
+  // --- servers ---
+  metricsBindAddress: bind(
+    "LANGOP_METRICS_BIND_ADDRESS",
+    "127.0.0.1:8080",
+    "Prometheus `/metrics` listener (`0` disables). Loopback by default so a developer run exposes nothing; the Deployment sets `0.0.0.0:8080`.",
+  ),
+  healthProbeBindAddress: bind(
+    "LANGOP_HEALTH_PROBE_BIND_ADDRESS",
+    "127.0.0.1:8081",
+    "`/healthz` and `/readyz` listener (`0` disables); controller-runtime's port. The Deployment sets `0.0.0.0:8081` for kubelet probes.",
+  ),
+  webhookHost: str(
+    "LANGOP_WEBHOOK_HOST",
+    "127.0.0.1",
+    "Address the admission server binds. Loopback for out-of-cluster runs (the API server calls `https://127.0.0.1:<port>`); `0.0.0.0` in a Pod.",
+  ),
+  webhookPort: int(
+    "LANGOP_WEBHOOK_PORT",
+    9443,
+    "Admission server port; 9443 as in controller-runtime and the original (the Service maps 443 to it).",
+  ),
+  certDir: str(
+    "LANGOP_CERT_DIR",
+    "/tmp/k8s-webhook-server/serving-certs",
+    "Directory holding `tls.crt` and `tls.key` for the admission server (controller-runtime's default path); reloaded on change.",
+  ),
+  certSource: oneOf(
+    "LANGOP_CERT_SOURCE",
+    ["cert-manager", "self", "files"],
+    "files",
+    "Who provides the serving certificate: cert-manager (CA injected by cainjector), the operator's own certificate manager (`self`: CA + certificate in a Secret, `caBundle` patched), or pre-existing files in the cert dir (development, tests).",
+  ),
+  certSecretName: str(
+    "LANGOP_CERT_SECRET_NAME",
+    "langop-webhook-tls",
+    "Secret (in the operator namespace) the `self` certificate manager keeps the CA and serving certificate in.",
+  ),
+
+  // --- identity and leader election ---
+  operatorNamespace: str(
+    "POD_NAMESPACE",
+    "langop-system",
+    "Namespace the operator runs in (downward API); holds the leader-election Lease and the certificate Secret.",
+  ),
+  podName: optStr(
+    "POD_NAME",
+    "Pod name (downward API); used as the Event reporting instance and as the leader-election identity prefix. Falls back to the host name.",
+  ),
+  leaderElect: bool(
+    "LANGOP_LEADER_ELECT",
+    true,
+    "Run controllers only on the replica holding the Lease. On by default so two replicas can never reconcile concurrently; set false for a single local process.",
+  ),
+  leaderElectionId: str(
+    "LANGOP_LEADER_ELECTION_ID",
+    "langop.io",
+    "Name of the coordination.k8s.io/v1 Lease (the original's leader-election id).",
+  ),
+  leaseDuration: dur(
+    "LANGOP_LEASE_DURATION",
+    "15s",
+    "How long non-leaders wait after the last observed renewal before taking over (client-go default). Longer = slower failover, shorter = more API writes and risk of flapping.",
+  ),
+  renewDeadline: dur(
+    "LANGOP_RENEW_DEADLINE",
+    "10s",
+    "The leader gives up leadership if it cannot renew within this time; must be < lease duration so it stops before another replica may start (client-go default).",
+  ),
+  retryPeriod: dur(
+    "LANGOP_RETRY_PERIOD",
+    "2s",
+    "Interval between acquire/renew attempts (client-go default).",
+  ),
+  releaseOnCancel: bool(
+    "LANGOP_LEADER_RELEASE_ON_CANCEL",
+    true,
+    "On graceful shutdown, release the Lease (empty holder, 1 s duration) so the next replica takes over at once instead of after the lease duration.",
+  ),
+  gracefulShutdownTimeout: dur(
+    "LANGOP_GRACEFUL_SHUTDOWN_TIMEOUT",
+    "30s",
+    "On SIGTERM, time in-flight reconciles get to finish before they are interrupted (controller-runtime default; fits the Pod's 30 s terminationGracePeriod only if lowered — set both together).",
+  ),
+
+  // --- controllers ---
+  maxConcurrentReconciles: int(
+    "LANGOP_MAX_CONCURRENT_RECONCILES",
+    5,
+    "Workers per controller (keys are still processed one at a time each). 5 = the original's declared --concurrency.",
+  ),
+  concurrencyOverrides: str(
+    "LANGOP_CONCURRENCY_OVERRIDES",
+    "",
+    "Per-controller worker counts, e.g. `languageagent=10,languagetool=2`; unlisted controllers use the default above.",
+  ),
+  syncPeriod: dur(
+    "LANGOP_SYNC_PERIOD",
+    "10m",
+    "Every object is re-queued (at low priority) this often, jittered ±10%, to repair drift nobody was notified about (the original declared 10m but never applied it).",
+  ),
+  watchNamespaces: str(
+    "LANGOP_WATCH_NAMESPACES",
+    "",
+    "Comma-separated namespaces to watch; empty = all namespaces (the original's flag was never applied).",
+  ),
+  fieldManager: str(
+    "LANGOP_FIELD_MANAGER",
+    "langop-operator",
+    "Server-side-apply field manager for everything the operator writes; must stay stable across versions or ownership of fields is lost.",
+  ),
+  dependencyWaitRequeue: dur(
+    "LANGOP_DEPENDENCY_WAIT_REQUEUE",
+    "10s",
+    "Requeue delay while waiting for a dependency (cluster not Ready, referenced object missing); short because watches usually trigger earlier anyway.",
+  ),
+
+  // --- networking ---
+  clusterDomain: str(
+    "LANGOP_CLUSTER_DOMAIN",
+    "cluster.local",
+    "Cluster DNS suffix used in generated in-cluster URLs (`<svc>.<ns>.svc.<domain>`); the original hard-coded it.",
+  ),
+  dnsRefreshInterval: dur(
+    "LANGOP_DNS_REFRESH_INTERVAL",
+    "5m",
+    "Objects whose egress policy has DNS-derived peers are re-resolved this often; also the grace period addresses are kept after they disappear (flap damping).",
+  ),
+  dnsNamespace: str(
+    "LANGOP_DNS_NAMESPACE",
+    "kube-system",
+    "Namespace of the cluster DNS pods for the egress DNS rule (OpenShift: `openshift-dns`).",
+  ),
+  dnsPodLabels: str(
+    "LANGOP_DNS_POD_LABELS",
+    "k8s-app=kube-dns",
+    "Label selector (`k=v,k2=v2`) of the cluster DNS pods for the egress DNS rule.",
+  ),
+  dnsPorts: str(
+    "LANGOP_DNS_PORTS",
+    "UDP/53,TCP/53",
+    "Ports of the egress DNS rule (OpenShift DNS listens on 5353).",
+  ),
+  ciliumFqdnPolicies: bool(
+    "LANGOP_CILIUM_FQDN_POLICIES",
+    false,
+    "Also emit CiliumNetworkPolicies with toFQDNs when the Cilium CRDs exist (the only way to honour `*.example.com`).",
+  ),
+
+  // --- model proxies ---
+  modelProxyImage: str(
+    "LANGOP_MODEL_PROXY_IMAGE",
+    "ghcr.io/berriai/litellm:v1.74.9-stable",
+    "LiteLLM proxy image for LanguageModels (pinned: rendered config keys are verified against this version).",
+  ),
+  modelProxyMode: oneOf(
+    "LANGOP_MODEL_PROXY_MODE",
+    ["rendered", "legacy"],
+    "rendered",
+    "`rendered`: the operator writes LiteLLM's config.yaml; `legacy`: the image generates it from model.json like the original.",
+  ),
+  modelMetricsScrape: bool(
+    "LANGOP_MODEL_METRICS_SCRAPE",
+    false,
+    "Poll each model proxy's /metrics into LanguageModel status (needs network reach from the operator to the proxies).",
+  ),
+  modelMetricsInterval: dur(
+    "LANGOP_MODEL_METRICS_INTERVAL",
+    "60s",
+    "Polling interval of the model metrics scrape.",
+  ),
+  modelHealthPolling: bool(
+    "LANGOP_MODEL_HEALTH_POLLING",
+    false,
+    "Poll model proxy health endpoints into status; off because LiteLLM health checks make real, billed model calls.",
+  ),
+  sharedRedisHost: optStr(
+    "LANGOP_SHARED_REDIS_HOST",
+    "Shared Redis for LiteLLM response caching (host); unset = `local` cache only.",
+  ),
+  sharedRedisPort: int("LANGOP_SHARED_REDIS_PORT", 6379, "Port of the shared Redis."),
+  sharedRedisPasswordSecret: optStr(
+    "LANGOP_SHARED_REDIS_PASSWORD_SECRET",
+    "`<secret>/<key>` holding the Redis password, read from each model's own namespace (Secrets are never copied).",
+  ),
+
+  // --- agents, tools, clients ---
+  otlpEndpoint: optStr(
+    "LANGOP_OTLP_ENDPOINT",
+    "OTLP collector endpoint injected into workloads with tracing enabled; unset = tracing reported unavailable.",
+  ),
+  defaultWorkspaceFsGroup: optStr(
+    "LANGOP_DEFAULT_WORKSPACE_FSGROUP",
+    "fsGroup set on agent pods with a workspace when the spec sets none (AG-7); unset = leave to the image.",
+  ),
+  usageAttribution: bool(
+    "LANGOP_USAGE_ATTRIBUTION",
+    false,
+    "Have agents send their identity to the model proxy for per-agent usage (AG-12).",
+  ),
+  mcpToolDiscovery: bool(
+    "LANGOP_MCP_TOOL_DISCOVERY",
+    false,
+    "Query ready MCP tool servers for their tool list into status (languagetool.md §Discovery).",
+  ),
+  defaultClientIssuer: optStr(
+    "LANGOP_DEFAULT_CLIENT_ISSUER",
+    "cert-manager Issuer used for LanguageClient TLS when the spec names none.",
+  ),
+})
+
+export type SettingsShape = Config.Success<typeof config>
+
+export class Settings extends Context.Service<Settings, SettingsShape>()("langop/Settings") {
+  /** Reads every setting from the environment (the current ConfigProvider). */
+  static readonly layer: Layer.Layer<Settings, Config.ConfigError> = Layer.effect(Settings, config)
+}
+
+/** Reads the settings from an explicit record (tests). */
+export const settingsFrom = (
+  env: Readonly<Record<string, string>>,
+): Effect.Effect<SettingsShape, Config.ConfigError> => config.parse(ConfigProvider.fromEnvRecord({ ...env }))
+
+/** The settings as rows (env var, default, description) for the README table. */
+export const settingsTable: ReadonlyArray<Row> = rows
+
+/** `languageagent=10,languagetool=2` → per-controller worker counts. */
+export const concurrencyFor = (s: SettingsShape, controller: string): number => {
+  for (const part of s.concurrencyOverrides.split(",")) {
+    const [name, n] = part.split("=").map((x) => x.trim())
+    if (name === controller && n !== undefined && /^\d+$/u.test(n)) return Math.max(1, Number(n))
+  }
+  return s.maxConcurrentReconciles
+}
+
+/** Namespaces to watch; empty array = all. */
+export const watchNamespacesOf = (s: SettingsShape): ReadonlyArray<string> =>
+  s.watchNamespaces
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "")
