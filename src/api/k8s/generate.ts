@@ -159,6 +159,11 @@ export const exportNames = (names: ReadonlyArray<string>): ReadonlyMap<string, s
 }
 
 const literal = (value: unknown) => JSON.stringify(value)
+const isZeroValue = (value: unknown) =>
+  value === "" ||
+  value === false ||
+  value === 0 ||
+  (typeof value === "object" && value !== null && Object.keys(value).length === 0)
 const key = (k: string) => (/^[A-Za-z_$][\w$]*$/u.test(k) ? k : literal(k))
 
 /** Emits TypeScript for definitions of one closure (`names`: export names; `cuts`: recursion cuts). */
@@ -167,7 +172,11 @@ const makeEmitter = (names: ReadonlyMap<string, string>, cuts: ReadonlySet<strin
   const annotations = (schema: OpenApiSchema, indent: string, withFormat: boolean): string => {
     const entries: Array<string> = []
     if (schema.description !== undefined) entries.push(`description: ${literal(schema.description)}`)
-    if (schema.default !== undefined) {
+    // openapi-gen writes the zero value ("", false, 0, {}) as `default` for every non-pointer field. Those are
+    // not API defaults: in a CRD they would turn a missing required field into a valid zero value, and `{}`
+    // is rejected outright where the object has required fields (PodAffinityTerm). Keep only real
+    // `+default=` markers, as controller-gen does.
+    if (schema.default !== undefined && !isZeroValue(schema.default)) {
       const value = literal(schema.default)
       entries.push(`default: ${typeof schema.default === "object" ? `P.upstreamDefault(${value})` : value}`)
     }

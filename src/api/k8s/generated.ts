@@ -115,7 +115,6 @@ export const AWSElasticBlockStoreVolumeSource = Schema.Struct({
   })),
   volumeID: Schema.String.annotate({
     description: "volumeID is unique ID of the persistent disk resource in AWS (Amazon EBS volume). More info: https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore",
-    default: "",
   }),
 }).annotate({
   description: "Represents a Persistent Disk resource in AWS.\n\nAn AWS EBS disk must exist before mounting to a container. The disk must also be in the same AWS zone as the kubelet. An AWS EBS disk can only be mounted as read/write once. AWS EBS volumes support ownership management and SELinux relabeling.",
@@ -129,7 +128,6 @@ export const AppArmorProfile = Schema.Struct({
   })),
   type: Schema.String.annotate({
     description: "type indicates which kind of AppArmor profile will be applied. Valid options are:\n  Localhost - a profile pre-loaded on the node.\n  RuntimeDefault - the container runtime's default profile.\n  Unconfined - no AppArmor enforcement.",
-    default: "",
   }),
 }).annotate({
   description: "AppArmorProfile defines a pod or container's AppArmor settings.",
@@ -144,11 +142,9 @@ export const AzureDiskVolumeSource = Schema.Struct({
   })),
   diskName: Schema.String.annotate({
     description: "diskName is the Name of the data disk in the blob storage",
-    default: "",
   }),
   diskURI: Schema.String.annotate({
     description: "diskURI is the URI of data disk in the blob storage",
-    default: "",
   }),
   fsType: Schema.optionalKey(Schema.String.annotate({
     description: "fsType is Filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. \"ext4\", \"xfs\", \"ntfs\". Implicitly inferred to be \"ext4\" if unspecified.",
@@ -160,7 +156,6 @@ export const AzureDiskVolumeSource = Schema.Struct({
   })),
   readOnly: Schema.optionalKey(Schema.Boolean.annotate({
     description: "readOnly Defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.",
-    default: false,
   })),
 }).annotate({
   description: "AzureDisk represents an Azure Data Disk mount on the host and bind mount to the pod.",
@@ -174,11 +169,9 @@ export const AzureFileVolumeSource = Schema.Struct({
   })),
   secretName: Schema.String.annotate({
     description: "secretName is the  name of secret that contains Azure Storage Account Name and Key",
-    default: "",
   }),
   shareName: Schema.String.annotate({
     description: "shareName is the azure share Name",
-    default: "",
   }),
 }).annotate({
   description: "AzureFile represents an Azure File Service mount on the host and bind mount to the pod.",
@@ -204,7 +197,6 @@ export type Capabilities = typeof Capabilities.Type
 export const ConfigMapEnvSource = Schema.Struct({
   name: Schema.optionalKey(Schema.String.annotate({
     description: "Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names",
-    default: "",
   })),
   optional: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Specify whether the ConfigMap must be defined",
@@ -218,11 +210,9 @@ export type ConfigMapEnvSource = typeof ConfigMapEnvSource.Type
 export const ConfigMapKeySelector = Schema.Struct({
   key: Schema.String.annotate({
     description: "The key to select from the ConfigMap's Data field. Keys in the BinaryData field are not currently propagated to container env vars.",
-    default: "",
   }),
   name: Schema.optionalKey(Schema.String.annotate({
     description: "Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names",
-    default: "",
   })),
   optional: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Specify whether the ConfigMap or its key must be defined",
@@ -272,19 +262,15 @@ export type FCVolumeSource = typeof FCVolumeSource.Type
 export const FileKeySelector = Schema.Struct({
   key: Schema.String.annotate({
     description: "The key within the env file. An invalid key will prevent the pod from starting. The keys defined within a source may consist of any printable ASCII characters except '='. During Alpha stage of the EnvFiles feature gate, the key size is limited to 128 characters.",
-    default: "",
   }),
   optional: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Specify whether the file or its key must be defined. If the file or key does not exist, then the env var is not published. If optional is set to true and the specified key does not exist, the environment variable will not be set in the Pod's containers.\n\nIf optional is set to false and the specified key does not exist, an error will be returned during Pod creation.",
-    default: false,
   })),
   path: Schema.String.annotate({
     description: "The path within the volume from which to select the file. Must be relative and may not contain the '..' path or start with '..'.",
-    default: "",
   }),
   volumeName: Schema.String.annotate({
     description: "The name of the volume mount containing the env file.",
-    default: "",
   }),
 }).annotate({
   description: "FileKeySelector selects a key of the env file.",
@@ -315,7 +301,6 @@ export const GCEPersistentDiskVolumeSource = Schema.Struct({
   })),
   pdName: Schema.String.annotate({
     description: "pdName is unique name of the PD resource in GCE. Used to identify the disk in GCE. More info: https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk",
-    default: "",
   }),
   readOnly: Schema.optionalKey(Schema.Boolean.annotate({
     description: "readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false. More info: https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk",
@@ -332,11 +317,9 @@ export const GRPCAction = Schema.Struct({
   })),
   port: P.int32.annotate({
     description: "Port number of the gRPC service. Number must be in the range 1 to 65535.",
-    default: 0,
   }),
   service: Schema.optionalKey(Schema.String.annotate({
     description: "Service is the name of the service to place in the gRPC HealthCheckRequest (see https://github.com/grpc/grpc/blob/master/doc/health-checking.md).\n\nIf this is not specified, the default behavior is defined by gRPC.",
-    default: "",
   })),
 }).annotate({
   description: "GRPCAction specifies an action involving a GRPC service.",
@@ -350,7 +333,6 @@ export const GitRepoVolumeSource = Schema.Struct({
   })),
   repository: Schema.String.annotate({
     description: "repository is the URL",
-    default: "",
   }),
   revision: Schema.optionalKey(Schema.String.annotate({
     description: "revision is the commit hash for the specified revision.",
@@ -364,11 +346,9 @@ export type GitRepoVolumeSource = typeof GitRepoVolumeSource.Type
 export const GlusterfsVolumeSource = Schema.Struct({
   endpoints: Schema.String.annotate({
     description: "endpoints is the endpoint name that details Glusterfs topology.",
-    default: "",
   }),
   path: Schema.String.annotate({
     description: "path is the Glusterfs volume path. More info: https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod",
-    default: "",
   }),
   readOnly: Schema.optionalKey(Schema.Boolean.annotate({
     description: "readOnly here will force the Glusterfs volume to be mounted with read-only permissions. Defaults to false. More info: https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod",
@@ -382,11 +362,9 @@ export type GlusterfsVolumeSource = typeof GlusterfsVolumeSource.Type
 export const HTTPHeader = Schema.Struct({
   name: Schema.String.annotate({
     description: "The header field name. This will be canonicalized upon output, so case-variant names will be understood as the same header.",
-    default: "",
   }),
   value: Schema.String.annotate({
     description: "The header field value",
-    default: "",
   }),
 }).annotate({
   description: "HTTPHeader describes a custom header to be used in HTTP probes",
@@ -397,7 +375,6 @@ export type HTTPHeader = typeof HTTPHeader.Type
 export const HostPathVolumeSource = Schema.Struct({
   path: Schema.String.annotate({
     description: "path of the directory on the host. If the path is a symlink, it will follow the link to the real path. More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath",
-    default: "",
   }),
   type: Schema.optionalKey(Schema.String.annotate({
     description: "type for HostPath Volume Defaults to \"\" More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath",
@@ -424,14 +401,12 @@ export type ImageVolumeSource = typeof ImageVolumeSource.Type
 export const KeyToPath = Schema.Struct({
   key: Schema.String.annotate({
     description: "key is the key to project.",
-    default: "",
   }),
   mode: Schema.optionalKey(P.int32.annotate({
     description: "mode is Optional: mode bits used to set permissions on this file. Must be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML accepts both octal and decimal values, JSON requires decimal values for mode bits. If not specified, the volume defaultMode will be used. This might be in conflict with other options that affect the file mode, like fsGroup, and the result can be other mode bits set.",
   })),
   path: Schema.String.annotate({
     description: "path is the relative path of the file to map the key to. May not be an absolute path. May not contain the path element '..'. May not start with the string '..'.",
-    default: "",
   }),
   user: Schema.optionalKey(P.int64.annotate({
     description: "user is Optional: The owner UID of the created file. If specified, the item-level user field takes precedence over defaultUser. (Alpha) This field requires the AtomicWriteVolumeUserFields feature gate to be enabled.",
@@ -449,7 +424,6 @@ export const ConfigMapProjection = Schema.Struct({
   })),
   name: Schema.optionalKey(Schema.String.annotate({
     description: "Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names",
-    default: "",
   })),
   optional: Schema.optionalKey(Schema.Boolean.annotate({
     description: "optional specify whether the ConfigMap or its keys must be defined",
@@ -473,7 +447,6 @@ export const ConfigMapVolumeSource = Schema.Struct({
   })),
   name: Schema.optionalKey(Schema.String.annotate({
     description: "Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names",
-    default: "",
   })),
   optional: Schema.optionalKey(Schema.Boolean.annotate({
     description: "optional specify whether the ConfigMap or its keys must be defined",
@@ -487,7 +460,6 @@ export type ConfigMapVolumeSource = typeof ConfigMapVolumeSource.Type
 export const LocalObjectReference = Schema.Struct({
   name: Schema.optionalKey(Schema.String.annotate({
     description: "Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names",
-    default: "",
   })),
 }).annotate({
   description: "LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace.",
@@ -499,7 +471,6 @@ export type LocalObjectReference = typeof LocalObjectReference.Type
 export const CSIVolumeSource = Schema.Struct({
   driver: Schema.String.annotate({
     description: "driver is the name of the CSI driver that handles this volume. Consult with your admin for the correct name as registered in the cluster.",
-    default: "",
   }),
   fsType: Schema.optionalKey(Schema.String.annotate({
     description: "fsType to mount. Ex. \"ext4\", \"xfs\", \"ntfs\". If not provided, the empty value is passed to the associated CSI driver which will determine the default filesystem to apply.",
@@ -557,7 +528,6 @@ export const CinderVolumeSource = Schema.Struct({
   })),
   volumeID: Schema.String.annotate({
     description: "volumeID used to identify the volume in cinder. More info: https://examples.k8s.io/mysql-cinder-pd/README.md",
-    default: "",
   }),
 }).annotate({
   description: "Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling.",
@@ -568,7 +538,6 @@ export type CinderVolumeSource = typeof CinderVolumeSource.Type
 export const FlexVolumeSource = Schema.Struct({
   driver: Schema.String.annotate({
     description: "driver is the name of the driver to use for this volume.",
-    default: "",
   }),
   fsType: Schema.optionalKey(Schema.String.annotate({
     description: "fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. \"ext4\", \"xfs\", \"ntfs\". The default filesystem depends on FlexVolume script.",
@@ -603,7 +572,6 @@ export const ISCSIVolumeSource = Schema.Struct({
   })),
   iqn: Schema.String.annotate({
     description: "iqn is the target iSCSI Qualified Name.",
-    default: "",
   }),
   iscsiInterface: Schema.optionalKey(Schema.String.annotate({
     description: "iscsiInterface is the interface Name that uses an iSCSI transport. Defaults to 'default' (tcp).",
@@ -611,7 +579,6 @@ export const ISCSIVolumeSource = Schema.Struct({
   })),
   lun: P.int32.annotate({
     description: "lun represents iSCSI Target Lun number.",
-    default: 0,
   }),
   portals: Schema.optionalKey(Schema.Array(Schema.String).annotate({
     description: "portals is the iSCSI Target Portal List. The portal is either an IP or ip_addr:port if the port is other than default (typically TCP ports 860 and 3260).",
@@ -625,7 +592,6 @@ export const ISCSIVolumeSource = Schema.Struct({
   })),
   targetPortal: Schema.String.annotate({
     description: "targetPortal is iSCSI Target Portal. The Portal is either an IP or ip_addr:port if the port is other than default (typically TCP ports 860 and 3260).",
-    default: "",
   }),
 }).annotate({
   description: "Represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling.",
@@ -636,14 +602,12 @@ export type ISCSIVolumeSource = typeof ISCSIVolumeSource.Type
 export const NFSVolumeSource = Schema.Struct({
   path: Schema.String.annotate({
     description: "path that is exported by the NFS server. More info: https://kubernetes.io/docs/concepts/storage/volumes#nfs",
-    default: "",
   }),
   readOnly: Schema.optionalKey(Schema.Boolean.annotate({
     description: "readOnly here will force the NFS export to be mounted with read-only permissions. Defaults to false. More info: https://kubernetes.io/docs/concepts/storage/volumes#nfs",
   })),
   server: Schema.String.annotate({
     description: "server is the hostname or IP address of the NFS server. More info: https://kubernetes.io/docs/concepts/storage/volumes#nfs",
-    default: "",
   }),
 }).annotate({
   description: "Represents an NFS mount that lasts the lifetime of a pod. NFS volumes do not support ownership management or SELinux relabeling.",
@@ -654,11 +618,9 @@ export type NFSVolumeSource = typeof NFSVolumeSource.Type
 export const NodeSelectorRequirement = Schema.Struct({
   key: Schema.String.annotate({
     description: "The label key that the selector applies to.",
-    default: "",
   }),
   operator: Schema.String.annotate({
     description: "Represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists, DoesNotExist. Gt, and Lt.",
-    default: "",
   }),
   values: Schema.optionalKey(Schema.Array(Schema.String).annotate({
     description: "An array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. If the operator is Gt or Lt, the values array must have a single element, which will be interpreted as an integer. This array is replaced during a strategic merge patch.",
@@ -704,7 +666,6 @@ export const ObjectFieldSelector = Schema.Struct({
   })),
   fieldPath: Schema.String.annotate({
     description: "Path of the field to select in the specified API version.",
-    default: "",
   }),
 }).annotate({
   description: "ObjectFieldSelector selects an APIVersioned field of an object.",
@@ -716,7 +677,6 @@ export type ObjectFieldSelector = typeof ObjectFieldSelector.Type
 export const PersistentVolumeClaimVolumeSource = Schema.Struct({
   claimName: Schema.String.annotate({
     description: "claimName is the name of a PersistentVolumeClaim in the same namespace as the pod using this volume. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims",
-    default: "",
   }),
   readOnly: Schema.optionalKey(Schema.Boolean.annotate({
     description: "readOnly Will force the ReadOnly setting in VolumeMounts. Default false.",
@@ -733,7 +693,6 @@ export const PhotonPersistentDiskVolumeSource = Schema.Struct({
   })),
   pdID: Schema.String.annotate({
     description: "pdID is the ID that identifies Photon Controller persistent disk",
-    default: "",
   }),
 }).annotate({
   description: "Represents a Photon Controller persistent disk resource.",
@@ -781,7 +740,6 @@ export const PortworxVolumeSource = Schema.Struct({
   })),
   volumeID: Schema.String.annotate({
     description: "volumeID uniquely identifies a Portworx volume",
-    default: "",
   }),
 }).annotate({
   description: "PortworxVolumeSource represents a Portworx volume resource.",
@@ -792,11 +750,9 @@ export type PortworxVolumeSource = typeof PortworxVolumeSource.Type
 export const PreferredSchedulingTerm = Schema.Struct({
   preference: NodeSelectorTerm.annotate({
     description: "A node selector term, associated with the corresponding weight.",
-    default: P.upstreamDefault({}),
   }),
   weight: P.int32.annotate({
     description: "Weight associated with matching the corresponding nodeSelectorTerm, in the range 1-100.",
-    default: 0,
   }),
 }).annotate({
   description: "An empty preferred scheduling term matches all objects with implicit weight 0 (i.e. it's a no-op). A null preferred scheduling term matches no objects (i.e. is also a no-op).",
@@ -827,7 +783,6 @@ export const QuobyteVolumeSource = Schema.Struct({
   })),
   registry: Schema.String.annotate({
     description: "registry represents a single or multiple Quobyte Registry services specified as a string as host:port pair (multiple entries are separated with commas) which acts as the central registry for volumes",
-    default: "",
   }),
   tenant: Schema.optionalKey(Schema.String.annotate({
     description: "tenant owning the given Quobyte volume in the Backend Used with dynamically provisioned Quobyte volumes, value is set by the plugin",
@@ -837,7 +792,6 @@ export const QuobyteVolumeSource = Schema.Struct({
   })),
   volume: Schema.String.annotate({
     description: "volume is a string that references an already created Quobyte volume by name.",
-    default: "",
   }),
 }).annotate({
   description: "Represents a Quobyte mount that lasts the lifetime of a pod. Quobyte volumes do not support ownership management or SELinux relabeling.",
@@ -851,7 +805,6 @@ export const RBDVolumeSource = Schema.Struct({
   })),
   image: Schema.String.annotate({
     description: "image is the rados image name. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it",
-    default: "",
   }),
   keyring: Schema.optionalKey(Schema.String.annotate({
     description: "keyring is the path to key ring for RBDUser. Default is /etc/ceph/keyring. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it",
@@ -884,7 +837,6 @@ export type RBDVolumeSource = typeof RBDVolumeSource.Type
 export const ResourceClaim = Schema.Struct({
   name: Schema.String.annotate({
     description: "Name must match the name of one entry in pod.spec.resourceClaims of the Pod where this field is used. It makes that resource available inside a container.",
-    default: "",
   }),
   request: Schema.optionalKey(Schema.String.annotate({
     description: "Request is the name chosen for a request in the referenced claim. If empty, everything from the claim is made available, otherwise only the result of this request.",
@@ -921,7 +873,6 @@ export const ScaleIOVolumeSource = Schema.Struct({
   })),
   gateway: Schema.String.annotate({
     description: "gateway is the host address of the ScaleIO API Gateway.",
-    default: "",
   }),
   protectionDomain: Schema.optionalKey(Schema.String.annotate({
     description: "protectionDomain is the name of the ScaleIO Protection Domain for the configured storage.",
@@ -944,7 +895,6 @@ export const ScaleIOVolumeSource = Schema.Struct({
   })),
   system: Schema.String.annotate({
     description: "system is the name of the storage system as configured in ScaleIO.",
-    default: "",
   }),
   volumeName: Schema.optionalKey(Schema.String.annotate({
     description: "volumeName is the name of a volume already created in the ScaleIO system that is associated with this volume source.",
@@ -961,7 +911,6 @@ export const SeccompProfile = Schema.Struct({
   })),
   type: Schema.String.annotate({
     description: "type indicates which kind of seccomp profile will be applied. Valid options are:\n\nLocalhost - a profile defined in a file on the node should be used. RuntimeDefault - the container runtime default profile should be used. Unconfined - no profile should be applied.",
-    default: "",
   }),
 }).annotate({
   description: "SeccompProfile defines a pod/container's seccomp profile settings. Only one profile source may be set.",
@@ -972,7 +921,6 @@ export type SeccompProfile = typeof SeccompProfile.Type
 export const SecretEnvSource = Schema.Struct({
   name: Schema.optionalKey(Schema.String.annotate({
     description: "Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names",
-    default: "",
   })),
   optional: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Specify whether the Secret must be defined",
@@ -1002,11 +950,9 @@ export type EnvFromSource = typeof EnvFromSource.Type
 export const SecretKeySelector = Schema.Struct({
   key: Schema.String.annotate({
     description: "The key of the secret to select from.  Must be a valid secret key.",
-    default: "",
   }),
   name: Schema.optionalKey(Schema.String.annotate({
     description: "Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names",
-    default: "",
   })),
   optional: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Specify whether the Secret or its key must be defined",
@@ -1025,7 +971,6 @@ export const SecretProjection = Schema.Struct({
   })),
   name: Schema.optionalKey(Schema.String.annotate({
     description: "Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names",
-    default: "",
   })),
   optional: Schema.optionalKey(Schema.Boolean.annotate({
     description: "optional field specify whether the Secret or its key must be defined",
@@ -1068,7 +1013,6 @@ export const ServiceAccountTokenProjection = Schema.Struct({
   })),
   path: Schema.String.annotate({
     description: "path is the path relative to the mount point of the file to project the token into.",
-    default: "",
   }),
   user: Schema.optionalKey(P.int64.annotate({
     description: "user is Optional: The owner UID of the created file. If specified, the item-level user field takes precedence over defaultUser. (Alpha) This field requires the AtomicWriteVolumeUserFields feature gate to be enabled.",
@@ -1104,11 +1048,9 @@ export type StorageOSVolumeSource = typeof StorageOSVolumeSource.Type
 export const Sysctl = Schema.Struct({
   name: Schema.String.annotate({
     description: "Name of a property to set",
-    default: "",
   }),
   value: Schema.String.annotate({
     description: "Value of a property to set",
-    default: "",
   }),
 }).annotate({
   description: "Sysctl defines a kernel parameter to be set",
@@ -1144,11 +1086,9 @@ export const TypedLocalObjectReference = Schema.Struct({
   })),
   kind: Schema.String.annotate({
     description: "Kind is the type of resource being referenced",
-    default: "",
   }),
   name: Schema.String.annotate({
     description: "Name is the name of resource being referenced",
-    default: "",
   }),
 }).annotate({
   description: "TypedLocalObjectReference contains enough information to let you locate the typed referenced object inside the same namespace.",
@@ -1163,11 +1103,9 @@ export const TypedObjectReference = Schema.Struct({
   })),
   kind: Schema.String.annotate({
     description: "Kind is the type of resource being referenced",
-    default: "",
   }),
   name: Schema.String.annotate({
     description: "Name is the name of resource being referenced",
-    default: "",
   }),
   namespace: Schema.optionalKey(Schema.String.annotate({
     description: "Namespace is the namespace of resource being referenced Note that when a namespace is specified, a gateway.networking.k8s.io/ReferenceGrant object is required in the referent namespace to allow that namespace's owner to accept the reference. See the ReferenceGrant documentation for details. (Alpha) This field requires the CrossNamespaceVolumeDataSource feature gate to be enabled.",
@@ -1185,14 +1123,12 @@ export const VolumeMount = Schema.Struct({
   })),
   mountPath: Schema.String.annotate({
     description: "Path within the container at which the volume should be mounted.",
-    default: "",
   }),
   mountPropagation: Schema.optionalKey(Schema.String.annotate({
     description: "mountPropagation determines how mounts are propagated from the host to container and the other way around. When not set, MountPropagationNone is used. This field is beta in 1.10. When RecursiveReadOnly is set to IfPossible or to Enabled, MountPropagation must be None or unspecified (which defaults to None).",
   })),
   name: Schema.String.annotate({
     description: "This must match the Name of a Volume.",
-    default: "",
   }),
   readOnly: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Mounted read-only if true, read-write otherwise (false or unspecified). Defaults to false.",
@@ -1224,7 +1160,6 @@ export const VsphereVirtualDiskVolumeSource = Schema.Struct({
   })),
   volumePath: Schema.String.annotate({
     description: "volumePath is the path that identifies vSphere volume vmdk",
-    default: "",
   }),
 }).annotate({
   description: "Represents a vSphere volume resource.",
@@ -1385,7 +1320,6 @@ export const ResourceFieldSelector = Schema.Struct({
   })),
   resource: Schema.String.annotate({
     description: "Required: resource to select",
-    default: "",
   }),
 }).annotate({
   description: "ResourceFieldSelector represents container resources (cpu, memory) and their output format",
@@ -1403,7 +1337,6 @@ export const DownwardAPIVolumeFile = Schema.Struct({
   })),
   path: Schema.String.annotate({
     description: "Required: Path is  the relative path name of the file to be created. Must not be absolute or contain the '..' path. Must be utf-8 encoded. The first item of the relative path must not start with '..'",
-    default: "",
   }),
   resourceFieldRef: Schema.optionalKey(ResourceFieldSelector.annotate({
     description: "Selects a resource of the container: only resources limits and requests (limits.cpu, limits.memory, requests.cpu and requests.memory) are currently supported.",
@@ -1470,7 +1403,6 @@ export type EnvVarSource = typeof EnvVarSource.Type
 export const EnvVar = Schema.Struct({
   name: Schema.String.annotate({
     description: "Name of the environment variable. May consist of any printable ASCII characters except '='.",
-    default: "",
   }),
   value: Schema.optionalKey(Schema.String.annotate({
     description: "Variable references $(VAR_NAME) are expanded using the previously defined environment variables in the container and any service environment variables. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. \"$$(VAR_NAME)\" will produce the string literal \"$(VAR_NAME)\". Escaped references will never be expanded, regardless of whether the variable exists or not. Defaults to \"\".",
@@ -1518,11 +1450,9 @@ export type VolumeResourceRequirements = typeof VolumeResourceRequirements.Type
 export const LabelSelectorRequirement = Schema.Struct({
   key: Schema.String.annotate({
     description: "key is the label key that the selector applies to.",
-    default: "",
   }),
   operator: Schema.String.annotate({
     description: "operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists and DoesNotExist.",
-    default: "",
   }),
   values: Schema.optionalKey(Schema.Array(Schema.String).annotate({
     description: "values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. This array is replaced during a strategic merge patch.",
@@ -1561,7 +1491,6 @@ export const ClusterTrustBundleProjection = Schema.Struct({
   })),
   path: Schema.String.annotate({
     description: "Relative path from the volume root to write the bundle.",
-    default: "",
   }),
   signerName: Schema.optionalKey(Schema.String.annotate({
     description: "Select all ClusterTrustBundles that match this signer name. Mutually-exclusive with name.  The contents of all selected ClusterTrustBundles will be unified and deduplicated.",
@@ -1588,7 +1517,6 @@ export const PersistentVolumeClaimSpec = Schema.Struct({
   })),
   resources: Schema.optionalKey(VolumeResourceRequirements.annotate({
     description: "resources represents the minimum resources the volume should have. Users are allowed to specify resource requirements that are lower than previous value but must still be higher than capacity recorded in the status field of the claim. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#resources",
-    default: P.upstreamDefault({}),
   })),
   selector: Schema.optionalKey(LabelSelector.annotate({
     description: "selector is a label query over volumes to consider for binding.",
@@ -1632,7 +1560,6 @@ export const PodAffinityTerm = Schema.Struct({
   })),
   topologyKey: Schema.String.annotate({
     description: "This pod should be co-located (affinity) or not co-located (anti-affinity) with the pods matching the labelSelector in the specified namespaces, where co-located is defined as running on a node whose value of the label with key topologyKey matches that of any node on which any of the selected pods is running. Empty topologyKey is not allowed.",
-    default: "",
   }),
 }).annotate({
   description: "Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running on a node whose value of the label with key <topologyKey> matches that of any node on which a pod of the set of pods is running",
@@ -1650,7 +1577,6 @@ export const TopologySpreadConstraint = Schema.Struct({
   })),
   maxSkew: P.int32.annotate({
     description: "MaxSkew describes the degree to which pods may be unevenly distributed. When `whenUnsatisfiable=DoNotSchedule`, it is the maximum permitted difference between the number of matching pods in the target topology and the global minimum. The global minimum is the minimum number of matching pods in an eligible domain or zero if the number of eligible domains is less than MinDomains. For example, in a 3-zone cluster, MaxSkew is set to 1, and pods with the same labelSelector spread as 2/2/1: In this case, the global minimum is 1. | zone1 | zone2 | zone3 | |  P P  |  P P  |   P   | - if MaxSkew is 1, incoming pod can only be scheduled to zone3 to become 2/2/2; scheduling it onto zone1(zone2) would make the ActualSkew(3-1) on zone1(zone2) violate MaxSkew(1). - if MaxSkew is 2, incoming pod can be scheduled onto any zone. When `whenUnsatisfiable=ScheduleAnyway`, it is used to give higher precedence to topologies that satisfy it. It's a required field. Default value is 1 and 0 is not allowed.",
-    default: 0,
   }),
   minDomains: Schema.optionalKey(P.int32.annotate({
     description: "MinDomains indicates a minimum number of eligible domains. When the number of eligible domains with matching topology keys is less than minDomains, Pod Topology Spread treats \"global minimum\" as 0, and then the calculation of Skew is performed. And when the number of eligible domains with matching topology keys equals or greater than minDomains, this value has no effect on scheduling. As a result, when the number of eligible domains is less than minDomains, scheduler won't schedule more than maxSkew Pods to those domains. If value is nil, the constraint behaves as if MinDomains is equal to 1. Valid values are integers greater than 0. When value is not nil, WhenUnsatisfiable must be DoNotSchedule.\n\nFor example, in a 3-zone cluster, MaxSkew is set to 2, MinDomains is set to 5 and pods with the same labelSelector spread as 2/2/2: | zone1 | zone2 | zone3 | |  P P  |  P P  |  P P  | The number of domains is less than 5(MinDomains), so \"global minimum\" is treated as 0. In this situation, new pod with the same labelSelector cannot be scheduled, because computed skew will be 3(3 - 0) if new Pod is scheduled to any of the three zones, it will violate MaxSkew.",
@@ -1663,11 +1589,9 @@ export const TopologySpreadConstraint = Schema.Struct({
   })),
   topologyKey: Schema.String.annotate({
     description: "TopologyKey is the key of node labels. Nodes that have a label with this key and identical values are considered to be in the same topology. We consider each <key, value> as a \"bucket\", and try to put balanced number of pods into each bucket. We define a domain as a particular instance of a topology. Also, we define an eligible domain as a domain whose nodes meet the requirements of nodeAffinityPolicy and nodeTaintsPolicy. e.g. If TopologyKey is \"kubernetes.io/hostname\", each Node is a domain of that topology. And, if TopologyKey is \"topology.kubernetes.io/zone\", each zone is a domain of that topology. It's a required field.",
-    default: "",
   }),
   whenUnsatisfiable: Schema.String.annotate({
     description: "WhenUnsatisfiable indicates how to deal with a pod if it doesn't satisfy the spread constraint. - DoNotSchedule (default) tells the scheduler not to schedule it. - ScheduleAnyway tells the scheduler to schedule the pod in any location,\n  but giving higher precedence to topologies that would help reduce the\n  skew.\nA constraint is considered \"Unsatisfiable\" for an incoming pod if and only if every possible node assignment for that pod would violate \"MaxSkew\" on some topology. For example, in a 3-zone cluster, MaxSkew is set to 1, and pods with the same labelSelector spread as 3/1/1: | zone1 | zone2 | zone3 | | P P P |   P   |   P   | If WhenUnsatisfiable is set to DoNotSchedule, incoming pod can only be scheduled to zone2(zone3) to become 3/2/1(3/1/2) as ActualSkew(2-1) on zone2(zone3) satisfies MaxSkew(1). In other words, the cluster can still be imbalanced, but scheduler won't make it *more* imbalanced. It's a required field.",
-    default: "",
   }),
 }).annotate({
   description: "TopologySpreadConstraint specifies how to spread matching pods among the given topology.",
@@ -1720,11 +1644,9 @@ export type ProjectedVolumeSource = typeof ProjectedVolumeSource.Type
 export const WeightedPodAffinityTerm = Schema.Struct({
   podAffinityTerm: PodAffinityTerm.annotate({
     description: "Required. A pod affinity term, associated with the corresponding weight.",
-    default: P.upstreamDefault({}),
   }),
   weight: P.int32.annotate({
     description: "weight associated with matching the corresponding podAffinityTerm, in the range 1-100.",
-    default: 0,
   }),
 }).annotate({
   description: "The weights of all of the matched WeightedPodAffinityTerm fields are added per-node to find the most preferred node(s)",
@@ -1787,11 +1709,9 @@ export type ObjectMeta = typeof ObjectMeta.Type
 export const PersistentVolumeClaimTemplate = Schema.Struct({
   metadata: Schema.optionalKey(ObjectMeta.annotate({
     description: "May contain labels and annotations that will be copied into the PVC when creating it. No other fields are allowed and will be rejected during validation.",
-    default: P.upstreamDefault({}),
   })),
   spec: PersistentVolumeClaimSpec.annotate({
     description: "The specification for the PersistentVolumeClaim. The entire content is copied unchanged into the PVC that gets created from this template. The same fields as in a PersistentVolumeClaim are also valid here.",
-    default: P.upstreamDefault({}),
   }),
 }).annotate({
   description: "PersistentVolumeClaimTemplate is used to produce PersistentVolumeClaim objects as part of an EphemeralVolumeSource.",
@@ -1869,7 +1789,6 @@ export const Volume = Schema.Struct({
   })),
   name: Schema.String.annotate({
     description: "name of the volume. Must be a DNS_LABEL and unique within the pod. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names",
-    default: "",
   }),
   nfs: Schema.optionalKey(NFSVolumeSource.annotate({
     description: "nfs represents an NFS mount on the host that shares a pod's lifetime More info: https://kubernetes.io/docs/concepts/storage/volumes#nfs",

@@ -88,7 +88,7 @@ describe("generator", () => {
     expect(text).toContain("export type Pod = typeof Pod.Type")
     expect(text).toContain("children: Schema.optionalKey(Schema.Array(P.freeFormObject)),")
     expect(text).toContain(
-      'spec: Node.annotate({\n    description: "The spec.",\n    default: P.upstreamDefault({}),\n  }),',
+      'spec: Node.annotate({\n    description: "The spec.",\n  }),',
     )
     expect(text).toContain('phase: Schema.optionalKey(Schema.Literals(["Pending","Running"])),')
     expect(text).toContain('"x-kubernetes-list-map-keys": ["code"],')

@@ -207,16 +207,17 @@ const at = (root: Json, path: string): Json =>
   }, root)
 
 describe("JSON Schema for the CRD generator", () => {
-  it("EnvVar: description, default and atomic map markers, inlined", () => {
+  it("EnvVar: description and atomic map markers, inlined; openapi-gen's zero-value defaults dropped", () => {
     const env = jsonSchemaOf(K8s.EnvVar)
     expect(env.description).toBe("EnvVar represents an environment variable present in a Container.")
     expect(env.required).toEqual(["name"])
-    expect(at(env, "name")).toMatchObject({ type: "string", default: "" })
+    expect(at(env, "name")).toMatchObject({ type: "string" })
+    expect(at(env, "name")).not.toHaveProperty("default")
     expect(at(env, "valueFrom.secretKeyRef")).toMatchObject({
       "x-kubernetes-map-type": "atomic",
       required: ["key"],
     })
-    expect(at(env, "valueFrom.secretKeyRef.name")).toMatchObject({ type: "string", default: "" })
+    expect(at(env, "valueFrom.secretKeyRef.name")).not.toHaveProperty("default")
   })
 
   it("Probe: int-or-string ports and flat int32 fields", () => {
@@ -256,10 +257,11 @@ describe("JSON Schema for the CRD generator", () => {
     expect(at(volume, "ephemeral.volumeClaimTemplate.metadata")).toEqual({
       type: "object",
       description: expect.stringContaining("May contain labels and annotations"),
-      default: {},
       "x-kubernetes-preserve-unknown-fields": false,
     })
-    expect(at(volume, "ephemeral.volumeClaimTemplate.spec").default).toEqual({})
+    expect(at(volume, "ephemeral.volumeClaimTemplate.spec")).not.toHaveProperty("default")
+    // A real `+default=` marker survives.
+    expect(at(volume, "azureDisk.cachingMode").default).toBe("ReadWrite")
   })
 
   it.each(Object.keys(Generated.DEFINITIONS))(
