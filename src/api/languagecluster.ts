@@ -3,7 +3,7 @@
  * Namespace. Spec and behaviour: shared/spec/languagecluster.md.
  */
 import { Schema } from "effect"
-import { ConditionsPlainList, celRules, defineKind, described } from "./shared.ts"
+import { ConditionsPlainList, celRules, defineKindWithOptionalSpec, described } from "./shared.ts"
 
 /** DNS-1123 label: what a Namespace name must be. */
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/u
@@ -38,7 +38,7 @@ export const LanguageClusterStatus = Schema.Struct({
 }).annotate({ description: "Observed state of the LanguageCluster." })
 export type LanguageClusterStatus = typeof LanguageClusterStatus.Type
 
-export const LanguageClusterKind = defineKind({
+export const LanguageClusterKind = defineKindWithOptionalSpec({
   kind: "LanguageCluster",
   plural: "languageclusters",
   singular: "languagecluster",

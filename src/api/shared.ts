@@ -416,17 +416,27 @@ export interface KindDefinition<Spec extends Schema.Top, Status extends Schema.T
   readonly status: Status
 }
 
-export const defineKind = <Spec extends Schema.Top, Status extends Schema.Top>(
+const resourceFields = <Spec extends Schema.Top, Status extends Schema.Top>(
   definition: KindDefinition<Spec, Status>,
-) => {
-  const fields = {
-    apiVersion: Schema.Literal(API_VERSION),
-    kind: Schema.Literal(definition.kind),
-    metadata: ObjectMeta,
-    status: Schema.optionalKey(definition.status),
-  }
-  const resource = definition.specRequired
-    ? Schema.Struct({ ...fields, spec: definition.spec })
-    : Schema.Struct({ ...fields, spec: Schema.optionalKey(definition.spec) })
-  return { ...definition, resource }
-}
+) => ({
+  apiVersion: Schema.Literal(API_VERSION),
+  kind: Schema.Literal(definition.kind),
+  metadata: ObjectMeta,
+  status: Schema.optionalKey(definition.status),
+})
+
+/** A kind whose `spec` is required (README X-1: every kind but LanguageCluster). */
+export const defineKind = <Spec extends Schema.Top, Status extends Schema.Top>(
+  definition: KindDefinition<Spec, Status> & { readonly specRequired: true },
+) => ({
+  ...definition,
+  resource: Schema.Struct({ ...resourceFields(definition), spec: definition.spec }),
+})
+
+/** A kind whose `spec` may be absent (LanguageCluster: its spec has no required content). */
+export const defineKindWithOptionalSpec = <Spec extends Schema.Top, Status extends Schema.Top>(
+  definition: KindDefinition<Spec, Status> & { readonly specRequired: false },
+) => ({
+  ...definition,
+  resource: Schema.Struct({ ...resourceFields(definition), spec: Schema.optionalKey(definition.spec) }),
+})
