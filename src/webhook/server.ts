@@ -17,13 +17,13 @@
  */
 import { createServer, type Server } from "node:https"
 import { NodeHttpServer } from "@effect/platform-node"
-import { ByteSize, Config, Context, Effect, Layer } from "effect"
+import { ByteSize, Config, Context, Effect, type FileSystem, Layer, type Path } from "effect"
 import { HttpIncomingMessage, HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { ServeError } from "effect/http/HttpServerError"
 import { DefaultWebhookPort } from "./configurations.ts"
 import type { HandlerEntry, HandlerTable } from "./handlers.ts"
 import { type AdmissionHandler, allow, answerReview, deny, violation } from "./review.ts"
-import { ServingCertificate } from "./tls.ts"
+import { ServingCertificate, layer as servingCertificateLayer } from "./tls.ts"
 
 /** The API server refuses request bodies over 3 MiB, so a review is never larger. */
 export const DefaultMaxBodyBytes = 3 * 1024 * 1024
@@ -189,5 +189,25 @@ export const layer = <R>(
         url: (path) => `https://${authority}:${port}${path}`,
         ready: certificate.ready,
       })
+    }),
+  )
+
+/**
+ * The server and its certificate reloader configured from {@link WebhookSettings}: what `main.ts`
+ * uses. Exposes both services (readiness comes from either).
+ */
+export const layerFromSettings = <R>(
+  table: HandlerTable<R>,
+): Layer.Layer<
+  WebhookServer | ServingCertificate,
+  ServeError | Config.ConfigError,
+  R | FileSystem.FileSystem | Path.Path
+> =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const settings = yield* WebhookSettings
+      return layer(table, { port: settings.port, host: settings.host }).pipe(
+        Layer.provideMerge(servingCertificateLayer({ dir: settings.certDir })),
+      )
     }),
   )

@@ -1,12 +1,13 @@
 import { X509Certificate } from "node:crypto"
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { Agent, request as httpsRequest } from "node:https"
+import { createServer as createNetServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { connect } from "node:tls"
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Schedule, Schema, type Scope } from "effect"
+import { ConfigProvider, Duration, Effect, Fiber, Layer, Schedule, Schema, type Scope } from "effect"
 import { mintCa, mintServingCert, type PemPair } from "../../../certs/pki.ts"
 import { type HandlerSet, handlerTable, langopKinds } from "../../../src/webhook/handlers.ts"
 import {
@@ -17,7 +18,7 @@ import {
   deny,
   violation,
 } from "../../../src/webhook/review.ts"
-import { WebhookServer, layer as webhookServerLayer } from "../../../src/webhook/server.ts"
+import { layerFromSettings, WebhookServer, layer as webhookServerLayer } from "../../../src/webhook/server.ts"
 import { ServingCertificate, layer as servingCertificateLayer } from "../../../src/webhook/tls.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -464,6 +465,45 @@ describe("admission server over HTTPS", () => {
         const later = yield* call(server.url("/healthz"), { ca: ca.certPem, method: "GET" })
         assert.strictEqual(later.status, 200)
       }).pipe(Effect.provide(serverLayer(dir)))
+    }),
+  )
+
+  it.live("layerFromSettings reads WEBHOOK_PORT / WEBHOOK_HOST / WEBHOOK_CERT_DIR", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const ca = yield* mintCa({ validFor: Duration.days(1) })
+      writeSecretVolume(dir, yield* mintServingCert({ ca, ipAddresses: ["127.0.0.1"], validFor: "1 day" }))
+      const port = yield* Effect.promise(
+        () =>
+          new Promise<number>((resolve) => {
+            const probe = createNetServer().listen(0, "127.0.0.1", () => {
+              const address = probe.address()
+              probe.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+            })
+          }),
+      )
+      const settings = ConfigProvider.layer(
+        ConfigProvider.fromEnvRecord({
+          WEBHOOK_PORT: String(port),
+          WEBHOOK_HOST: "127.0.0.1",
+          WEBHOOK_CERT_DIR: dir,
+        }),
+      )
+      yield* Effect.gen(function* () {
+        const server = yield* WebhookServer
+        assert.strictEqual(server.port, port)
+        assert.strictEqual((yield* ServingCertificate).dir, dir)
+        assert.isTrue(yield* server.ready)
+        const reply = yield* call(`https://127.0.0.1:${port}/healthz`, { ca: ca.certPem, method: "GET" })
+        assert.strictEqual(reply.status, 200)
+      }).pipe(
+        Effect.provide(
+          layerFromSettings(handlerTable(testHandlers)).pipe(
+            Layer.provide(NodeServices.layer),
+            Layer.provide(settings),
+          ),
+        ),
+      )
     }),
   )
 })
