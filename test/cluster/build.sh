@@ -20,12 +20,6 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 log() { printf '[cluster:build] %s\n' "$*" >&2; }
 
-if ! command -v go >/dev/null 2>&1; then
-  need="$(sed -n 's/^go \(.*\)$/\1/p' "$here/k8s/go.mod")"
-  echo "test/cluster/build.sh: 'go' was not found on PATH. Building the local control plane needs Go >= $need (see test/cluster/k8s/go.mod); install it and retry." >&2
-  exit 1
-fi
-
 key="$(cat "$here/k8s/go.mod" "$here/k8s/go.sum" "$here/kwok/go.mod" "$here/kwok/go.sum" \
   "$here/versions.env" "$here/build.sh" | sha256sum | cut -c1-16)"
 root="${XDG_CACHE_HOME:-$HOME/.cache}/langop-testcluster"
@@ -35,6 +29,13 @@ mkdir -p "$root"
 if [ -f "$bin/.complete" ]; then
   echo "$bin"
   exit 0
+fi
+
+# Only a cold cache needs Go.
+if ! command -v go >/dev/null 2>&1; then
+  need="$(sed -n 's/^go \(.*\)$/\1/p' "$here/k8s/go.mod")"
+  echo "test/cluster/build.sh: 'go' was not found on PATH. Building the local control plane needs Go >= $need (see test/cluster/k8s/go.mod); install it and retry." >&2
+  exit 1
 fi
 
 exec 9>"$root/.build.lock"
@@ -119,4 +120,15 @@ echo "built in $((SECONDS - started)) s" >"$tmp/.complete"
 rm -rf "$bin"
 mv "$tmp" "$bin"
 log "done in $((SECONDS - started)) s"
+# Keep this build and the most recent other one (e.g. another branch); drop older ~450 MB dirs.
+kept=0
+for old in $(ls -1dt "$root"/*/ 2>/dev/null); do
+  old="${old%/}"
+  case "$(basename "$old")" in "$key") continue ;; *[!0-9a-f]*) continue ;; esac
+  [ "${#old}" -eq $((${#root} + 17)) ] || continue
+  kept=$((kept + 1))
+  [ "$kept" -le 1 ] && continue
+  log "removing old build $old"
+  rm -rf "$old"
+done
 echo "$bin"
