@@ -1,6 +1,8 @@
 /** The API group `langop.io/v1alpha1`: every kind, in the order CRDs are installed and documented. */
 import { LanguageClientKind } from "./languageclient.ts"
 import { LanguageClusterKind } from "./languagecluster.ts"
+import { LanguagePersonaKind } from "./languagepersona.ts"
+import { LanguageToolKind } from "./languagetool.ts"
 
 export {
   LanguageClient,
@@ -14,7 +16,24 @@ export {
   LanguageClusterSpec,
   LanguageClusterStatus,
 } from "./languagecluster.ts"
+export {
+  LanguagePersona,
+  LanguagePersonaKind,
+  LanguagePersonaSpec,
+  LanguagePersonaStatus,
+} from "./languagepersona.ts"
+export {
+  LanguageTool,
+  LanguageToolKind,
+  LanguageToolSpec,
+  LanguageToolStatus,
+} from "./languagetool.ts"
 export * from "./shared.ts"
 
 /** Every kind definition; the CRD generator, client registry and webhook table iterate over this list. */
-export const allKinds = [LanguageClusterKind, LanguageClientKind] as const
+export const allKinds = [
+  LanguageClusterKind,
+  LanguageToolKind,
+  LanguagePersonaKind,
+  LanguageClientKind,
+] as const
