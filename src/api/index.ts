@@ -1,6 +1,7 @@
 /** The API group `langop.io/v1alpha1`: every kind, in the order CRDs are installed and documented. */
 import { LanguageClientKind } from "./languageclient.ts"
 import { LanguageClusterKind } from "./languagecluster.ts"
+import { LanguageModelKind } from "./languagemodel.ts"
 import { LanguagePersonaKind } from "./languagepersona.ts"
 import { LanguageToolKind } from "./languagetool.ts"
 
@@ -16,6 +17,12 @@ export {
   LanguageClusterSpec,
   LanguageClusterStatus,
 } from "./languagecluster.ts"
+export {
+  LanguageModel,
+  LanguageModelKind,
+  LanguageModelSpec,
+  LanguageModelStatus,
+} from "./languagemodel.ts"
 export {
   LanguagePersona,
   LanguagePersonaKind,
@@ -34,6 +41,7 @@ export * from "./shared.ts"
 export const allKinds = [
   LanguageClusterKind,
   LanguageToolKind,
+  LanguageModelKind,
   LanguagePersonaKind,
   LanguageClientKind,
 ] as const
