@@ -9,8 +9,17 @@ import type { ResourceDescriptor } from "../../../src/kube/resources.ts"
 
 interface Watcher {
   readonly plural: string
+  readonly selector?: string | undefined
   readonly queue: Queue.Queue<WatchEvent, KubeError | Cause.Done>
 }
+
+/** Equality-based label selectors only (`k=v,k2=v2`). */
+const matches = (selector: string | undefined, o: KubeObject): boolean =>
+  selector === undefined ||
+  selector.split(",").every((term) => {
+    const [k, v] = term.split("=")
+    return k !== undefined && o.metadata.labels?.[k] === v
+  })
 
 export class FakeApi {
   rv = 100
@@ -34,7 +43,9 @@ export class FakeApi {
 
   private publish(plural: string, ev: WatchEvent) {
     this.history.push({ plural, rv: this.rv, ev })
-    for (const w of this.watchers) if (w.plural === plural) Queue.offerUnsafe(w.queue, ev)
+    for (const w of this.watchers)
+      if (w.plural === plural && (ev.type === "ERROR" || matches(w.selector, ev.object)))
+        Queue.offerUnsafe(w.queue, ev)
   }
 
   /** Creates or updates an object (server side), bumping its resourceVersion. */
@@ -114,7 +125,9 @@ export class FakeApi {
         this.calls.push(`list ${r.plural}`)
         if (this.down) return Effect.fail(this.unavailable("LIST"))
         const items = [...this.bucket(r.plural).values()].filter(
-          (o) => opts?.namespace === undefined || o.metadata.namespace === opts.namespace,
+          (o) =>
+            (opts?.namespace === undefined || o.metadata.namespace === opts.namespace) &&
+            matches(opts?.labelSelector, o),
         )
         return Effect.succeed({ items, resourceVersion: String(this.rv) })
       }),
