@@ -156,7 +156,7 @@ interface HasUid {
 }
 
 export interface ResponseOptions {
-  /** Non-fatal findings, shown by kubectl as `Warning: …`. */
+  /** Non-fatal findings, shown by kubectl as `Warning: …`; keep each short (≲ 120 characters), the API server truncates long ones. */
   readonly warnings?: ReadonlyArray<string> | undefined
 }
 

@@ -1,13 +1,5 @@
-/**
- * Property-based fuzzing of the admission server over real HTTPS: whatever arrives, the process
- * keeps serving and every answer is HTTP 200 with a valid AdmissionReview (uid echoed whenever the
- * request carried a string uid), or HTTP 400 / 413 with a message.
- */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { Agent, request as httpsRequest } from "node:https"
 import { connect as netConnect } from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import type { Duplex } from "node:stream"
 import { connect as tlsConnect } from "node:tls"
 import { NodeServices } from "@effect/platform-node"
@@ -25,6 +17,7 @@ import {
 } from "../../../src/webhook/review.ts"
 import { WebhookServer, layer as webhookServerLayer } from "../../../src/webhook/server.ts"
 import { layer as servingCertificateLayer } from "../../../src/webhook/tls.ts"
+import { tempDir, writePlain } from "./server-fixtures.ts"
 
 /** Handlers that poke at the object carelessly, as buggy real ones might: throws become defects. */
 const careless: HandlerSet = {
@@ -145,14 +138,10 @@ const bodies: fc.Arbitrary<{ body: string | Uint8Array; uid: string | undefined 
 )
 
 const fixture = Effect.gen(function* () {
-  const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "langop-fuzz-"))),
-    (d) => Effect.sync(() => rmSync(d, { recursive: true, force: true })),
-  )
+  const dir = yield* tempDir
   const ca = yield* mintCa({ validFor: Duration.days(1) })
   const pair = yield* mintServingCert({ ca, ipAddresses: ["127.0.0.1"], validFor: Duration.days(1) })
-  writeFileSync(join(dir, "tls.crt"), pair.certPem)
-  writeFileSync(join(dir, "tls.key"), pair.keyPem)
+  writePlain(dir, pair)
   const agent = yield* Effect.acquireRelease(
     Effect.sync(() => new Agent({ keepAlive: true, maxSockets: 8, ca: ca.certPem })),
     (a) => Effect.sync(() => a.destroy()),

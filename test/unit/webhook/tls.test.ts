@@ -1,49 +1,20 @@
 import { X509Certificate } from "node:crypto"
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Layer, Result, Schedule } from "effect"
 import { TestClock } from "effect/testing"
-import { mintCa, mintServingCert, type PemPair } from "../../../certs/pki.ts"
+import { mintCa, mintServingCert } from "../../../certs/pki.ts"
 import {
   type KeyPair,
   ServingCertificate,
   layer as servingCertificateLayer,
   validateKeyPair,
 } from "../../../src/webhook/tls.ts"
-
-const tempDir = Effect.acquireRelease(
-  Effect.sync(() => mkdtempSync(join(tmpdir(), "langop-tls-"))),
-  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true })),
-)
+import { tempDir, writePlain, writeSecretVolume } from "./server-fixtures.ts"
 
 const serialOf = (pem: string) => new X509Certificate(pem).serialNumber
-
-/** Writes the pair the way the kubelet updates a Secret volume: new timestamped dir, `..data` swapped. */
-let generation = 0
-const writeSecretVolume = (dir: string, pair: PemPair) => {
-  generation += 1
-  const data = `..${generation}_${Date.now()}`
-  mkdirSync(join(dir, data))
-  writeFileSync(join(dir, data, "tls.crt"), pair.certPem)
-  writeFileSync(join(dir, data, "tls.key"), pair.keyPem)
-  symlinkSync(data, join(dir, "..data_tmp"))
-  renameSync(join(dir, "..data_tmp"), join(dir, "..data"))
-  for (const f of ["tls.crt", "tls.key"]) {
-    try {
-      symlinkSync(join("..data", f), join(dir, f))
-    } catch {
-      // already linked through ..data
-    }
-  }
-}
-
-const writePlain = (dir: string, pair: PemPair) => {
-  writeFileSync(join(dir, "tls.key"), pair.keyPem)
-  writeFileSync(join(dir, "tls.crt"), pair.certPem)
-}
 
 const provideCert = (options: Parameters<typeof servingCertificateLayer>[0]) =>
   Effect.provide(servingCertificateLayer(options).pipe(Layer.provide(NodeServices.layer)))
