@@ -24,7 +24,7 @@ const settle = Effect.gen(function* () {
   for (let i = 0; i < 30; i++) yield* Effect.yieldNow
 })
 
-const start = <R>(api: FakeApi, controllers: ReadonlyArray<Controller<R>>) =>
+const start = <R>(controllers: ReadonlyArray<Controller<R>>) =>
   Effect.forkScoped(
     runManager(controllers, { leaderElection: false, gracefulShutdownTimeoutMs: 1000, concurrency: () => 2 }),
   ).pipe(Effect.andThen(settle))
@@ -56,7 +56,7 @@ describe("controller", () => {
         ],
         reconcile: (req: ReconcileRequest) => Effect.sync(() => void seen.push(req.key)),
       })
-      yield* start(api, [ctrl])
+      yield* start([ctrl])
       assert.deepStrictEqual(seen, ["ns/parent"])
       api.put(Builtin.Secret, {
         metadata: {
@@ -110,7 +110,7 @@ describe("controller", () => {
       api.put(CM, cm("ns", "flaky"))
       api.put(CM, cm("ns", "broken"))
       api.put(CM, cm("ns", "poll"))
-      yield* start(api, [ctrl])
+      yield* start([ctrl])
       yield* TestClock.adjust("4 millis")
       assert.strictEqual(calls.flaky?.length, 1, "first retry after 5 ms")
       yield* TestClock.adjust("1 millis")
@@ -146,7 +146,7 @@ describe("controller", () => {
           }),
       })
       api.put(CM, cm("ns", "a"))
-      yield* start(api, [ctrl])
+      yield* start([ctrl])
       yield* TestClock.adjust("5 millis")
       assert.strictEqual(n, 2)
       api.put(CM, cm("ns", "a", { v: "2" }))
