@@ -25,9 +25,9 @@ export interface RunningManager {
 }
 
 /** Starts a manager with its own runtime (informers, metrics, events) in the background. */
-export const startManager = <R extends KubeClient | RuntimeServices>(
+export const startManager = (
   kubeconfigPath: string,
-  controllers: ReadonlyArray<Controller<R>>,
+  controllers: ReadonlyArray<Controller<KubeClient | RuntimeServices>>,
   options: ManagerOptions,
 ): RunningManager => {
   let registryText: () => Promise<string> = () => Promise.resolve("")
