@@ -17,9 +17,10 @@
  */
 import { createServer, type Server } from "node:https"
 import { NodeHttpServer } from "@effect/platform-node"
-import { ByteSize, Config, Context, Effect, type FileSystem, Layer, type Path } from "effect"
+import { ByteSize, Context, Effect, type FileSystem, Layer, type Path } from "effect"
 import { HttpIncomingMessage, HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { ServeError } from "effect/http/HttpServerError"
+import { Settings } from "../settings.ts"
 import { DefaultWebhookPort } from "./configurations.ts"
 import type { HandlerEntry, HandlerTable } from "./handlers.ts"
 import { type AdmissionHandler, allow, answerReview, deny, violation } from "./review.ts"
@@ -36,13 +37,6 @@ export interface WebhookServerOptions {
   /** Default 3 MiB. */
   readonly maxBodyBytes?: number | undefined
 }
-
-/** Settings `WEBHOOK_PORT` (9443), `WEBHOOK_HOST` (127.0.0.1), `WEBHOOK_CERT_DIR` (certs/dev). */
-export const WebhookSettings = Config.all({
-  port: Config.Port("WEBHOOK_PORT").pipe(Config.withDefault(DefaultWebhookPort)),
-  host: Config.String("WEBHOOK_HOST").pipe(Config.withDefault("127.0.0.1")),
-  certDir: Config.String("WEBHOOK_CERT_DIR").pipe(Config.withDefault("certs/dev")),
-})
 
 export class WebhookServer extends Context.Service<
   WebhookServer,
@@ -193,20 +187,21 @@ export const layer = <R>(
   )
 
 /**
- * The server and its certificate reloader configured from {@link WebhookSettings}: what `main.ts`
- * uses. Exposes both services (readiness comes from either).
+ * The server and its certificate reloader configured from the operator settings
+ * (`LANGOP_WEBHOOK_HOST`, `LANGOP_WEBHOOK_PORT`, `LANGOP_CERT_DIR`): what `main.ts` uses. Exposes
+ * both services; register `WebhookServer.ready` as the readiness check "certificate loaded".
  */
 export const layerFromSettings = <R>(
   table: HandlerTable<R>,
 ): Layer.Layer<
   WebhookServer | ServingCertificate,
-  ServeError | Config.ConfigError,
-  R | FileSystem.FileSystem | Path.Path
+  ServeError,
+  R | Settings | FileSystem.FileSystem | Path.Path
 > =>
   Layer.unwrap(
     Effect.gen(function* () {
-      const settings = yield* WebhookSettings
-      return layer(table, { port: settings.port, host: settings.host }).pipe(
+      const settings = yield* Settings
+      return layer(table, { port: settings.webhookPort, host: settings.webhookHost }).pipe(
         Layer.provideMerge(servingCertificateLayer({ dir: settings.certDir })),
       )
     }),

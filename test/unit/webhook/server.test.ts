@@ -1,8 +1,9 @@
 import { createServer as createNetServer } from "node:net"
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import { mintCa, mintServingCert } from "../../../certs/pki.ts"
+import { Settings, settingsFrom } from "../../../src/settings.ts"
 import { handlerTable } from "../../../src/webhook/handlers.ts"
 import { allowWithMutation } from "../../../src/webhook/review.ts"
 import { layerFromSettings, WebhookServer } from "../../../src/webhook/server.ts"
@@ -188,7 +189,7 @@ describe("admission server over HTTPS", () => {
     ),
   )
 
-  it.live("layerFromSettings reads WEBHOOK_PORT / WEBHOOK_HOST / WEBHOOK_CERT_DIR", () =>
+  it.live("layerFromSettings reads LANGOP_WEBHOOK_PORT / LANGOP_WEBHOOK_HOST / LANGOP_CERT_DIR", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const ca = yield* mintCa({ validFor: Duration.days(1) })
@@ -202,11 +203,12 @@ describe("admission server over HTTPS", () => {
             })
           }),
       )
-      const settings = ConfigProvider.layer(
-        ConfigProvider.fromEnvRecord({
-          WEBHOOK_PORT: String(port),
-          WEBHOOK_HOST: "127.0.0.1",
-          WEBHOOK_CERT_DIR: dir,
+      const settings = Layer.succeed(
+        Settings,
+        yield* settingsFrom({
+          LANGOP_WEBHOOK_PORT: String(port),
+          LANGOP_WEBHOOK_HOST: "127.0.0.1",
+          LANGOP_CERT_DIR: dir,
         }),
       )
       yield* Effect.gen(function* () {
