@@ -1,10 +1,17 @@
 /** The API group `langop.io/v1alpha1`: every kind, in the order CRDs are installed and documented. */
+import { LanguageAgentKind } from "./languageagent.ts"
 import { LanguageClientKind } from "./languageclient.ts"
 import { LanguageClusterKind } from "./languagecluster.ts"
 import { LanguageModelKind } from "./languagemodel.ts"
 import { LanguagePersonaKind } from "./languagepersona.ts"
 import { LanguageToolKind } from "./languagetool.ts"
 
+export {
+  LanguageAgent,
+  LanguageAgentKind,
+  LanguageAgentSpec,
+  LanguageAgentStatus,
+} from "./languageagent.ts"
 export {
   LanguageClient,
   LanguageClientKind,
@@ -40,6 +47,7 @@ export * from "./shared.ts"
 /** Every kind definition; the CRD generator, client registry and webhook table iterate over this list. */
 export const allKinds = [
   LanguageClusterKind,
+  LanguageAgentKind,
   LanguageToolKind,
   LanguageModelKind,
   LanguagePersonaKind,
