@@ -9,7 +9,7 @@ import { KubeClient } from "../../../src/kube/client.ts"
 import { Builtin } from "../../../src/kube/resources.ts"
 import { defineController } from "../../../src/runtime/controller.ts"
 import type { LeaseSpec } from "../../../src/runtime/leaderelection.ts"
-import { clusterTest as test, kubeconfigPath } from "../setup/context.ts"
+import { kubeconfigPath, clusterTest as test } from "../setup/context.ts"
 import { eventually, sample, startManager, withClient } from "./support.ts"
 
 const CM = Builtin.ConfigMap
@@ -48,7 +48,9 @@ const spawnManager = (namespace: string, identity: string): Child => {
 const lease = (namespace: string) =>
   withClient(kubeconfigPath())(
     Effect.gen(function* () {
-      const o = yield* Effect.option((yield* KubeClient).get(Builtin.Lease, { namespace, name: "langop-test" }))
+      const o = yield* Effect.option(
+        (yield* KubeClient).get(Builtin.Lease, { namespace, name: "langop-test" }),
+      )
       return o._tag === "Some" ? ((o.value as { spec?: LeaseSpec }).spec ?? {}) : undefined
     }),
   )
@@ -86,12 +88,17 @@ const standby = (namespace: string, identity: string, seen: Array<string>) =>
     },
   )
 
-test("only the leader reconciles; a killed leader is replaced within the lease duration", async ({ namespace }) => {
+test("only the leader reconciles; a killed leader is replaced within the lease duration", async ({
+  namespace,
+}) => {
   const leader = spawnManager(namespace, "child-1")
   const seen: Array<string> = []
   let mgr: ReturnType<typeof startManager> | undefined
   try {
-    await eventually("child-1 to hold the lease", async () => (await lease(namespace))?.holderIdentity === "child-1")
+    await eventually(
+      "child-1 to hold the lease",
+      async () => (await lease(namespace))?.holderIdentity === "child-1",
+    )
     mgr = standby(namespace, "in-process", seen)
     await createConfigMaps(namespace, ["a", "b", "c"])
     await eventually("the leader to reconcile a, b and c", () =>
