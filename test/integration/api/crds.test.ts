@@ -8,6 +8,7 @@ import { join } from "node:path"
 import { beforeAll, describe, expect } from "vitest"
 import { stringify } from "yaml"
 import { allKinds } from "../../../src/api/index.ts"
+import { languageAgentCelFixtures } from "../../fixtures/cel/languageagent.ts"
 import { languageClientCelFixtures } from "../../fixtures/cel/languageclient.ts"
 import { languageClusterCelFixtures } from "../../fixtures/cel/languagecluster.ts"
 import { languageModelCelFixtures } from "../../fixtures/cel/languagemodel.ts"
@@ -27,6 +28,7 @@ interface Fixture {
 
 const fixtures: ReadonlyArray<readonly [string, ReadonlyArray<Fixture>]> = [
   ["LanguageCluster", languageClusterCelFixtures],
+  ["LanguageAgent", languageAgentCelFixtures],
   ["LanguageTool", languageToolCelFixtures],
   ["LanguageModel", languageModelCelFixtures],
   ["LanguagePersona", languagePersonaCelFixtures],
