@@ -234,6 +234,16 @@ const config = Config.all({
     "5m",
     "Objects whose egress policy has DNS-derived peers are re-resolved this often; also the grace period addresses are kept after they disappear (flap damping).",
   ),
+  dnsServers: str(
+    "LANGOP_DNS_SERVERS",
+    "",
+    "Comma-separated name servers (`ip`, `ip:port`, `[ipv6]:port`) the operator resolves egress `dns` names with; empty = the system resolver configuration (in a Pod: the cluster DNS).",
+  ),
+  dnsTimeout: dur(
+    "LANGOP_DNS_TIMEOUT",
+    "2s",
+    "Per-query timeout of egress name resolution (2 tries per server); a timed-out name is reported in `EgressResolved` and keeps its recently seen addresses.",
+  ),
   dnsNamespace: str(
     "LANGOP_DNS_NAMESPACE",
     "kube-system",

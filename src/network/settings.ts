@@ -1,0 +1,91 @@
+/**
+ * The operator settings the egress builder uses (README §9 step 1, §11), parsed from their string forms in
+ * src/settings.ts (`LANGOP_CLUSTER_DOMAIN`, `LANGOP_DNS_NAMESPACE`, `LANGOP_DNS_POD_LABELS`,
+ * `LANGOP_DNS_PORTS`).
+ *
+ * Guarantee: a malformed value is an error naming the variable (callers fail at startup), never a silently
+ * different DNS rule.
+ */
+import { Result } from "effect"
+import type { Protocol } from "./types.ts"
+
+export interface DnsPeerSettings {
+  /** Namespace of the cluster DNS pods (matched by `kubernetes.io/metadata.name`). */
+  readonly namespace: string
+  readonly podLabels: Readonly<Record<string, string>>
+  readonly ports: ReadonlyArray<{ readonly protocol: Protocol; readonly port: number }>
+}
+
+export interface EgressSettings {
+  /** Cluster DNS suffix, default `cluster.local`. */
+  readonly clusterDomain: string
+  readonly dnsPeer: DnsPeerSettings
+}
+
+export const DEFAULT_EGRESS_SETTINGS: EgressSettings = {
+  clusterDomain: "cluster.local",
+  dnsPeer: {
+    namespace: "kube-system",
+    podLabels: { "k8s-app": "kube-dns" },
+    ports: [
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ],
+  },
+}
+
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/u
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/u
+
+/** `k=v,k2=v2` → labels. */
+export const parseLabels = (text: string): Result.Result<Record<string, string>, string> => {
+  const out: Record<string, string> = {}
+  for (const part of text.split(",").map((p) => p.trim())) {
+    if (part === "") continue
+    const eq = part.indexOf("=")
+    const key = part.slice(0, eq).trim()
+    const value = part.slice(eq + 1).trim()
+    if (eq < 0 || !LABEL_KEY.test(key) || !LABEL_VALUE.test(value) || value.length > 63)
+      return Result.fail(`${JSON.stringify(part)} is not key=value`)
+    out[key] = value
+  }
+  return Object.keys(out).length > 0 ? Result.succeed(out) : Result.fail("no labels given")
+}
+
+/** `UDP/53,TCP/53` → ports. */
+export const parsePorts = (
+  text: string,
+): Result.Result<Array<{ readonly protocol: Protocol; readonly port: number }>, string> => {
+  const out: Array<{ readonly protocol: Protocol; readonly port: number }> = []
+  for (const part of text.split(",").map((p) => p.trim())) {
+    if (part === "") continue
+    const match = /^(TCP|UDP|SCTP)\/([0-9]{1,5})$/iu.exec(part)
+    const port = Number(match?.[2])
+    if (match === null || port < 1 || port > 65535)
+      return Result.fail(`${JSON.stringify(part)} is not PROTOCOL/port (e.g. UDP/53)`)
+    out.push({ protocol: (match[1] ?? "TCP").toUpperCase() as Protocol, port })
+  }
+  return out.length > 0 ? Result.succeed(out) : Result.fail("no ports given")
+}
+
+/** Builds the egress settings from the raw operator settings; the error names the offending variable. */
+export const egressSettingsFrom = (raw: {
+  readonly clusterDomain: string
+  readonly dnsNamespace: string
+  readonly dnsPodLabels: string
+  readonly dnsPorts: string
+}): Result.Result<EgressSettings, string> => {
+  const labels = parseLabels(raw.dnsPodLabels)
+  if (Result.isFailure(labels)) return Result.fail(`LANGOP_DNS_POD_LABELS: ${labels.failure}`)
+  const ports = parsePorts(raw.dnsPorts)
+  if (Result.isFailure(ports)) return Result.fail(`LANGOP_DNS_PORTS: ${ports.failure}`)
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/u.test(raw.dnsNamespace))
+    return Result.fail(`LANGOP_DNS_NAMESPACE: ${JSON.stringify(raw.dnsNamespace)} is not a namespace name`)
+  const domain = raw.clusterDomain.trim().replace(/\.$/u, "")
+  if (domain === "") return Result.fail("LANGOP_CLUSTER_DOMAIN: empty")
+  return Result.succeed({
+    clusterDomain: domain,
+    dnsPeer: { namespace: raw.dnsNamespace, podLabels: labels.success, ports: ports.success },
+  })
+}
