@@ -116,10 +116,10 @@ test("only the leader reconciles; a killed leader is replaced within the lease d
     await eventually("the standby to take over", () => seen.length > 0, 30_000, 50)
     const handoverMs = Date.now() - killedAt
     console.log(`handover after SIGKILL: ${handoverMs} ms`)
-    // Expiry is judged from the standby's last observation of a renewal (≤ 2 s before the kill),
-    // and it retries every 2 s (+10 % jitter).
-    expect(handoverMs).toBeLessThan(15_000 + 2_200 + 1_000)
-    expect(handoverMs).toBeGreaterThan(15_000 - 2_200)
+    // Expiry counts from the standby's own observation of the last renewal (made ≤ 2 s before the
+    // kill, observed up to one retry period later), and it retries every 2 s (+10 % jitter).
+    expect(handoverMs).toBeLessThan(15_000 + 2 * 2_200 + 1_000)
+    expect(handoverMs).toBeGreaterThan(15_000 - 2_000 - 1_000)
     const spec = await lease(namespace)
     expect(spec?.holderIdentity).toBe("in-process")
     expect(spec?.leaseTransitions).toBe(1)
