@@ -5,7 +5,8 @@
 // informer, with the union of the indexers; registering the same source with a different decoder
 // is a wiring bug and dies. Informers start at registration and run for the life of the layer —
 // on every replica, leader or not, so a standby's caches are warm when it takes over. An object
-// that fails to decode gets a Warning Event (reason InvalidObject) on itself.
+// that fails to decode gets a Warning Event (reason InvalidObject) on itself. With `namespaces`
+// (LANGOP_WATCH_NAMESPACES) nothing outside those namespaces is listed or watched.
 import { Context, Effect, Layer } from "effect"
 import { KubeClient } from "../kube/client.ts"
 import type { CacheReader } from "./cache.ts"
@@ -18,6 +19,7 @@ import {
   sourceId,
 } from "./informer.ts"
 import { RuntimeMetrics } from "./metrics.ts"
+import { mergeInformers } from "./multinamespace.ts"
 
 export interface InformersShape {
   /** Returns the informer of a source, creating and starting it on first use. */
@@ -34,6 +36,11 @@ export class Informers extends Context.Service<Informers, InformersShape>()("lan
 export interface InformersOptions {
   readonly resyncPeriodMs?: number
   readonly inactivityTimeoutMs?: number
+  /**
+   * Restricts sources of namespaced kinds that name no namespace to these namespaces (one
+   * list/watch each, merged); empty = all namespaces. Cluster-scoped kinds are unaffected.
+   */
+  readonly namespaces?: ReadonlyArray<string>
 }
 
 export const informersLayer = (
@@ -74,7 +81,21 @@ export const informersLayer = (
               ? { inactivityTimeoutMs: options.inactivityTimeoutMs }
               : {}),
           }
-          const inf = yield* makeInformer(client, source, informerOptions)
+          const namespaces = options.namespaces ?? []
+          const split = source.resource.namespaced && source.namespace === undefined && namespaces.length > 0
+          const inf: Informer<T> = split
+            ? mergeInformers(
+                id,
+                source,
+                yield* Effect.forEach(namespaces, (namespace) =>
+                  makeInformer(
+                    client,
+                    { ...source, namespace },
+                    { ...informerOptions, metrics: metrics.informer(sourceId({ ...source, namespace })) },
+                  ),
+                ),
+              )
+            : yield* makeInformer(client, source, informerOptions)
           registry.set(id, inf as Informer<unknown>)
           yield* Effect.forkIn(inf.run.pipe(Effect.annotateLogs({ informer: id })), scope)
           return inf

@@ -12,7 +12,7 @@
 import { hostname } from "node:os"
 import { Duration, Effect, Layer } from "effect"
 import { KubeClient } from "../kube/client.ts"
-import { type BindAddress, concurrencyFor, type SettingsShape } from "../settings.ts"
+import { type BindAddress, concurrencyFor, type SettingsShape, watchNamespacesOf } from "../settings.ts"
 import { type Controller, runController } from "./controller.ts"
 import { EventRecorder, makeEventRecorder } from "./events.ts"
 import { Health, serveHealth, serveMetrics } from "./health.ts"
@@ -125,6 +125,8 @@ export interface RuntimeLayerOptions {
   readonly instance?: string | undefined
   /** Periodic re-delivery of every cached object; 0 = off. */
   readonly resyncPeriodMs?: number | undefined
+  /** Watch only these namespaces (namespaced kinds); empty = all. */
+  readonly namespaces?: ReadonlyArray<string> | undefined
 }
 
 /** Informers, metrics, events and health over the KubeClient of the context. */
@@ -150,4 +152,18 @@ export const runtimeLayer = (
 
 /** `runtimeLayer` configured from the settings. */
 export const runtimeLayerFromSettings = (s: SettingsShape): Layer.Layer<RuntimeServices, never, KubeClient> =>
-  runtimeLayer({ instance: s.podName ?? hostname(), resyncPeriodMs: durationMs(s.syncPeriod) })
+  runtimeLayer({
+    instance: s.podName ?? hostname(),
+    resyncPeriodMs: durationMs(s.syncPeriod),
+    namespaces: watchNamespacesOf(s),
+  })
+
+/**
+ * Everything from the settings: the runtime services (also provided to the reconcilers, so they
+ * share the manager's caches and event recorder) and the manager itself. Needs a KubeClient.
+ */
+export const runFromSettings = <R>(
+  controllers: ReadonlyArray<Controller<R>>,
+  s: SettingsShape,
+): Effect.Effect<never, never, Exclude<R, RuntimeServices> | KubeClient> =>
+  runManager(controllers, managerOptionsFromSettings(s)).pipe(Effect.provide(runtimeLayerFromSettings(s)))

@@ -9,17 +9,19 @@ import type { ResourceDescriptor } from "../../../src/kube/resources.ts"
 
 interface Watcher {
   readonly plural: string
+  readonly namespace?: string | undefined
   readonly selector?: string | undefined
   readonly queue: Queue.Queue<WatchEvent, KubeError | Cause.Done>
 }
 
-/** Equality-based label selectors only (`k=v,k2=v2`). */
-const matches = (selector: string | undefined, o: KubeObject): boolean =>
-  selector === undefined ||
-  selector.split(",").every((term) => {
-    const [k, v] = term.split("=")
-    return k !== undefined && o.metadata.labels?.[k] === v
-  })
+/** Equality-based label selectors only (`k=v,k2=v2`), plus an optional namespace. */
+const matches = (selector: string | undefined, o: KubeObject, namespace?: string): boolean =>
+  (namespace === undefined || o.metadata.namespace === namespace) &&
+  (selector === undefined ||
+    selector.split(",").every((term) => {
+      const [k, v] = term.split("=")
+      return k !== undefined && o.metadata.labels?.[k] === v
+    }))
 
 export class FakeApi {
   rv = 100
@@ -44,7 +46,7 @@ export class FakeApi {
   private publish(plural: string, ev: WatchEvent) {
     this.history.push({ plural, rv: this.rv, ev })
     for (const w of this.watchers)
-      if (w.plural === plural && (ev.type === "ERROR" || matches(w.selector, ev.object)))
+      if (w.plural === plural && (ev.type === "ERROR" || matches(w.selector, ev.object, w.namespace)))
         Queue.offerUnsafe(w.queue, ev)
   }
 
@@ -124,10 +126,8 @@ export class FakeApi {
       Effect.suspend((): Effect.Effect<ListResult, KubeError> => {
         this.calls.push(`list ${r.plural}`)
         if (this.down) return Effect.fail(this.unavailable("LIST"))
-        const items = [...this.bucket(r.plural).values()].filter(
-          (o) =>
-            (opts?.namespace === undefined || o.metadata.namespace === opts.namespace) &&
-            matches(opts?.labelSelector, o),
+        const items = [...this.bucket(r.plural).values()].filter((o) =>
+          matches(opts?.labelSelector, o, opts?.namespace),
         )
         return Effect.succeed({ items, resourceVersion: String(this.rv) })
       }),
@@ -144,9 +144,16 @@ export class FakeApi {
             })
             return Queue.end(queue)
           }
+          const selector = opts?.labelSelector
+          const namespace = opts?.namespace
           for (const h of this.history)
-            if (h.plural === r.plural && h.rv > from) Queue.offerUnsafe(queue, h.ev)
-          const w: Watcher = { plural: r.plural, queue }
+            if (
+              h.plural === r.plural &&
+              h.rv > from &&
+              (h.ev.type === "ERROR" || matches(selector, h.ev.object, namespace))
+            )
+              Queue.offerUnsafe(queue, h.ev)
+          const w: Watcher = { plural: r.plural, queue, selector, namespace }
           this.watchers.add(w)
           return Effect.addFinalizer(() => Effect.sync(() => this.watchers.delete(w)))
         }),
