@@ -13,7 +13,7 @@
  *   counted as clashes; an entry that equals the one we would build once the API server's defaults
  *   are applied is kept as it is (pods-defaults.ts), so a reinvocation on the defaulted Pod yields no
  *   patch.
- * Assumptions: `lookup` answers from the informer cache (ADMISSION.md; {@link podMutation} uses
+ * Assumptions: `lookup` answers from the informer cache (ADMISSION.md; in the operator it is
  * `WebhookLookup.tool`, cache first, one live GET on a miss); it returns `undefined` for a
  * tool that does not exist. The server (server.ts) only calls this for Pod CREATE reviews, but the
  * handler checks both itself so it can be called directly.
@@ -36,7 +36,6 @@ import {
   sidecarVolumes,
   WORKSPACE_VOLUME,
 } from "../controllers/common/sidecars.ts"
-import { WebhookLookup } from "./lookup.ts"
 import { sameContainer, sameVolume } from "./pods-defaults.ts"
 import { type AdmissionHandler, allow, allowWithMutation, deny, type Violation, violation } from "./review.ts"
 
@@ -293,10 +292,3 @@ export const mutatePod =
       if (Result.isFailure(injected)) return deny(request, injected.failure)
       return allowWithMutation(request, pod, injected.success)
     })
-
-/** The handler-table entry for `/mutate/pods`: {@link mutatePod} over `WebhookLookup.tool`. */
-export const podMutation: AdmissionHandler<WebhookLookup> = (request) =>
-  Effect.gen(function* () {
-    const lookup = yield* WebhookLookup
-    return yield* mutatePod(lookup.tool)(request)
-  })

@@ -1,8 +1,7 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { sidecarContainer, sidecarToolOf } from "../../../src/controllers/common/sidecars.ts"
-import { layerFromObjects } from "../../../src/webhook/lookup.ts"
-import { podMutation, type ToolLookup } from "../../../src/webhook/pods.ts"
+import type { ToolLookup } from "../../../src/webhook/pods.ts"
 import { agentPod, fsTool, lookupOf, podRequest, searchTool, tool } from "./pods-fixtures.ts"
 import {
   annotationsOf,
@@ -257,26 +256,5 @@ describe("/mutate/pods: denials name the tool", () => {
     expect(denyLines(answerRequest(both.lookup, request).response)).toEqual([
       "metadata.namespace: the Pod has no namespace",
     ])
-  })
-})
-
-describe("podMutation (WebhookLookup)", () => {
-  it("resolves tools through WebhookLookup.tool", () => {
-    const manifest = {
-      apiVersion: "langop.io/v1alpha1",
-      kind: "LanguageTool",
-      metadata: { name: "fs", namespace: "team-a" },
-      spec: { image: "ghcr.io/acme/fs:1", deploymentMode: "sidecar", port: 3000 },
-    }
-    const pod = agentPod({ annotations: { "langop.io/sidecar-tools": "team-a/fs,team-a/gone" } })
-    const response = Effect.runSync(
-      podMutation(podRequest(pod)).pipe(Effect.provide(layerFromObjects([manifest]))),
-    )
-    expect(denyLines(response)).toEqual([`${PATH}: LanguageTool team-a/gone not found (ToolNotFound)`])
-    const ok = agentPod({ annotations: { "langop.io/sidecar-tools": "team-a/fs" } })
-    const allowed = Effect.runSync(
-      podMutation(podRequest(ok)).pipe(Effect.provide(layerFromObjects([manifest]))),
-    )
-    expect(allowed).toMatchObject({ allowed: true, patchType: "JSONPatch" })
   })
 })
