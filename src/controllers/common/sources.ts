@@ -12,6 +12,7 @@
  */
 import { LanguageAgent } from "../../api/languageagent.ts"
 import { LanguageCluster } from "../../api/languagecluster.ts"
+import { LanguageModel } from "../../api/languagemodel.ts"
 import { LanguagePersona } from "../../api/languagepersona.ts"
 import { LanguageTool } from "../../api/languagetool.ts"
 import { decodeObject } from "../../kube/decode.ts"
@@ -50,6 +51,11 @@ export const clusterSource: InformerSource<LanguageCluster> = {
 export const toolSource: InformerSource<LanguageTool> = {
   resource: Langop.LanguageTool,
   decode: decodeObject(LanguageTool),
+}
+
+export const modelSource: InformerSource<LanguageModel> = {
+  resource: Langop.LanguageModel,
+  decode: decodeObject(LanguageModel),
 }
 
 /** Namespaces, undecoded (LanguageCluster provisioning). */
