@@ -224,14 +224,15 @@ const userRule = (
     return undefined
   }
   const peers: Array<NetworkPolicyPeer> = []
-  let invalid = false
   if (to.cidr !== undefined) {
     const cidr = parseCidr(to.cidr)
     if (cidr === undefined) {
-      invalid = true
+      // The whole rule is invalid: skip it before resolving anything else in it.
       const detail = `${JSON.stringify(to.cidr)} is not a CIDR or IP address; rule skipped`
       ctx.issues.push({ kind: "InvalidCIDR", where: `${where}.to.cidr`, detail })
-    } else peers.push(ipPeer(cidr.text))
+      return undefined
+    }
+    peers.push(ipPeer(cidr.text))
   }
   for (const [j, name] of (to.dns ?? []).entries())
     peers.push(...namePeers(ctx, name, `${where}.to.dns[${j}]`).peers)
@@ -247,7 +248,6 @@ const userRule = (
       ...(to.namespaceSelector !== undefined ? { namespaceSelector: to.namespaceSelector } : {}),
       ...(to.podSelector !== undefined ? { podSelector: to.podSelector } : {}),
     })
-  if (invalid) return undefined
   if (peers.length === 0) {
     ctx.issues.push({ kind: "Omitted", where, detail: "no destination resolved; rule omitted (fail closed)" })
     return undefined
