@@ -57,7 +57,7 @@ export interface InformerEvent<T> {
   readonly obj: T
   /** The previous object (updates only). */
   readonly old?: T | undefined
-  /** Delivered from a (re)list or a subscription replay, not from a live watch event. */
+  /** From the first list or a subscription replay (processed after real changes). */
   readonly initial: boolean
   /** A periodic resync re-delivery of an unchanged object. */
   readonly resync: boolean
@@ -163,8 +163,14 @@ export const makeInformer = <T>(
     const rvOf = (o: T): string | undefined =>
       (o as unknown as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion
 
-    const apply = (raw0: KubeObject, deleted: boolean, initial: boolean) =>
+    /**
+     * Stores one received object and notifies. List items are compared by resourceVersion (a
+     * relist only reports what changed); only the FIRST list counts as `initial` (low priority) —
+     * differences found by a later relist are real changes missed while disconnected.
+     */
+    const apply = (raw0: KubeObject, deleted: boolean, fromList: boolean) =>
       Effect.gen(function* () {
+        const initial = fromList && !store.hasSynced()
         const raw = stripManagedFields(raw0)
         const key = objectKey(raw)
         const obj = yield* decode(raw, key)
@@ -178,7 +184,7 @@ export const makeInformer = <T>(
         if (obj === undefined) return
         const old = store.upsert(key, obj)
         if (old === undefined) dispatch({ type: "add", key, obj, initial, resync: false })
-        else if (!initial || rvOf(old) !== rvOf(obj))
+        else if (!fromList || rvOf(old) !== rvOf(obj))
           dispatch({ type: "update", key, obj, old, initial, resync: false })
       })
 
@@ -198,7 +204,7 @@ export const makeInformer = <T>(
       for (const key of store.keys()) {
         if (!seen.has(key)) {
           const old = store.delete(key)
-          if (old !== undefined) dispatch({ type: "delete", key, obj: old, initial: true, resync: false })
+          if (old !== undefined) dispatch({ type: "delete", key, obj: old, initial: false, resync: false })
         }
       }
       store.markSynced()

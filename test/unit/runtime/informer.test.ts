@@ -88,9 +88,9 @@ describe("Informer", () => {
       yield* TestClock.adjust("30 seconds")
       yield* settle
       assert.deepStrictEqual([...events].sort(), [
-        "add* ns/new 1",
-        "delete* ns/gone 1",
-        "update* ns/change 2",
+        "add ns/new 1",
+        "delete ns/gone 1",
+        "update ns/change 2",
       ])
       assert.deepStrictEqual([...inf.cache.keys()].sort(), ["ns/change", "ns/keep", "ns/new"])
       assert.strictEqual(relists.length, 2)
