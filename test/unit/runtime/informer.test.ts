@@ -87,11 +87,7 @@ describe("Informer", () => {
       api.down = false
       yield* TestClock.adjust("30 seconds")
       yield* settle
-      assert.deepStrictEqual([...events].sort(), [
-        "add ns/new 1",
-        "delete ns/gone 1",
-        "update ns/change 2",
-      ])
+      assert.deepStrictEqual([...events].sort(), ["add ns/new 1", "delete ns/gone 1", "update ns/change 2"])
       assert.deepStrictEqual([...inf.cache.keys()].sort(), ["ns/change", "ns/keep", "ns/new"])
       assert.strictEqual(relists.length, 2)
     }),
