@@ -16,13 +16,8 @@ import { Builtin, Langop } from "../../kube/resources.ts"
 import { Reconciled } from "../../runtime/controller.ts"
 import { EventRecorder } from "../../runtime/events.ts"
 import { addFinalizerOps, removeFinalizerOps } from "../common/finalizer.ts"
-import {
-  type CleanupDecision,
-  configMapName,
-  decideStatus,
-  type PersonaDecision,
-  type PersonaInput,
-} from "./decide.ts"
+import { configMapName } from "./configmap.ts"
+import { type CleanupDecision, decideStatus, type PersonaDecision, type PersonaInput } from "./decide.ts"
 
 export interface ActOptions {
   /** Server-side apply field manager (setting LANGOP_FIELD_MANAGER). */

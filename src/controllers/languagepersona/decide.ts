@@ -11,9 +11,9 @@ import type { LanguagePersona, LanguagePersonaStatus, ValidationResult } from ".
 import type { Condition } from "../../api/shared.ts"
 import { type ConditionInput, findCondition, setConditions } from "../common/conditions.ts"
 import { canonicalJson } from "../common/hash.ts"
-import { commonLabels, FINALIZER, sortedRecord } from "../common/labels.ts"
-import { controllerRef, type OwnerRef, ownershipOf } from "../common/ownership.ts"
-import { personaJson, renderPersonaPrompt } from "./render.ts"
+import { FINALIZER } from "../common/labels.ts"
+import { ownershipOf } from "../common/ownership.ts"
+import { type ConfigMapAction, configMapName, decideConfigMap, type LiveConfigMap } from "./configmap.ts"
 import {
   type ChainResult,
   chainProblem,
@@ -48,36 +48,6 @@ export const Reasons = {
 
 export const READY_MESSAGE = "Persona configuration is ready"
 
-/** Every data key the persona ConfigMap may carry (a key we no longer want is removed by re-applying). */
-export const CONFIGMAP_KEYS = [
-  "persona.json",
-  "displayName",
-  "description",
-  "systemPrompt",
-  "tone",
-  "language",
-  "instructions.json",
-  "effective.json",
-  "prompt",
-] as const
-
-export const configMapName = (personaName: string): string => `${personaName}-persona`
-
-/** The live ConfigMap as far as decisions read it. */
-export interface LiveConfigMap {
-  readonly metadata: {
-    readonly uid?: string
-    readonly labels?: Readonly<Record<string, string>>
-    readonly ownerReferences?: ReadonlyArray<{
-      readonly controller?: boolean
-      readonly uid: string
-      readonly kind: string
-      readonly name: string
-    }>
-  }
-  readonly data?: Readonly<Record<string, string>>
-}
-
 export interface PersonaInput {
   readonly persona: LanguagePersona
   readonly chain: ChainResult<LanguagePersona>
@@ -90,23 +60,6 @@ export interface PersonaInput {
   /** RFC 3339, seconds precision. */
   readonly now: string
 }
-
-export interface DesiredConfigMap {
-  readonly apiVersion: "v1"
-  readonly kind: "ConfigMap"
-  readonly metadata: {
-    readonly name: string
-    readonly namespace: string
-    readonly labels: Readonly<Record<string, string>>
-    readonly ownerReferences: ReadonlyArray<OwnerRef>
-  }
-  readonly data: Readonly<Record<string, string>>
-}
-
-export type ConfigMapAction =
-  | { readonly _tag: "Apply"; readonly object: DesiredConfigMap }
-  | { readonly _tag: "Unchanged" }
-  | { readonly _tag: "Conflict"; readonly message: string }
 
 export type ConfigMapOutcome =
   | { readonly _tag: "Ok" }
@@ -189,73 +142,6 @@ const evaluate = (input: PersonaInput): Evaluation => {
     warnings: [...personaWarnings(chain.effective), ...secrets],
     parent,
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// ConfigMap
-
-/** Keys of the original from the OWN spec, plus `effective.json` and `prompt` when the chain resolves. */
-export const configMapData = (
-  persona: LanguagePersona,
-  effective: EffectivePersona | undefined,
-): Readonly<Record<string, string>> => {
-  const s = persona.spec
-  const instructions = s.instructions ?? []
-  return sortedRecord({
-    "persona.json": personaJson(s),
-    displayName: s.displayName,
-    description: s.description,
-    systemPrompt: s.systemPrompt,
-    ...(s.tone !== undefined ? { tone: s.tone } : {}),
-    ...(s.language !== undefined && s.language !== "" ? { language: s.language } : {}),
-    ...(instructions.length > 0 ? { "instructions.json": JSON.stringify(instructions) } : {}),
-    ...(effective !== undefined
-      ? { "effective.json": personaJson(effective), prompt: renderPersonaPrompt(effective) }
-      : {}),
-  })
-}
-
-export const desiredConfigMap = (
-  persona: LanguagePersona,
-  effective: EffectivePersona | undefined,
-): DesiredConfigMap => {
-  const name = persona.metadata.name ?? ""
-  return {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: {
-      name: configMapName(name),
-      namespace: persona.metadata.namespace ?? "",
-      labels: commonLabels("LanguagePersona", name),
-      ownerReferences: [controllerRef(persona)],
-    },
-    data: configMapData(persona, effective),
-  }
-}
-
-/** Equal on the fields we own: our data keys (present or absent), our labels, our controller reference. */
-const configMapUpToDate = (live: LiveConfigMap, desired: DesiredConfigMap): boolean => {
-  const data = live.data ?? {}
-  const labels = live.metadata.labels ?? {}
-  const uid = desired.metadata.ownerReferences[0]?.uid
-  return (
-    CONFIGMAP_KEYS.every((k) => data[k] === desired.data[k]) &&
-    Object.entries(desired.metadata.labels).every(([k, v]) => labels[k] === v) &&
-    (live.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid)
-  )
-}
-
-const decideConfigMap = (input: PersonaInput, effective: EffectivePersona | undefined): ConfigMapAction => {
-  const desired = desiredConfigMap(input.persona, effective)
-  const ownership = ownershipOf(input.configMap, input.persona.metadata.uid ?? "")
-  if (ownership._tag === "Foreign")
-    return {
-      _tag: "Conflict",
-      message: `ConfigMap "${desired.metadata.name}" is controlled by ${ownership.kind} "${ownership.name}"; rename or delete it`,
-    }
-  if (input.configMap !== undefined && configMapUpToDate(input.configMap, desired))
-    return { _tag: "Unchanged" }
-  return { _tag: "Apply", object: desired }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -402,7 +288,7 @@ export const decideStatus = (input: PersonaInput, outcome: ConfigMapOutcome): St
 
 export const decide = (input: PersonaInput): PersonaDecision => {
   const effective = input.chain._tag === "Resolved" ? input.chain.effective : undefined
-  const configMap = decideConfigMap(input, effective)
+  const configMap = decideConfigMap(input.persona, input.configMap, effective)
   const outcome: ConfigMapOutcome = configMap._tag === "Conflict" ? configMap : { _tag: "Ok" }
   return {
     addFinalizer: !(input.persona.metadata.finalizers ?? []).includes(FINALIZER),

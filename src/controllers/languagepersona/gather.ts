@@ -19,7 +19,8 @@ import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
 import { agentSource, managedConfigMapSource, personaSource, secretSource } from "../common/sources.ts"
-import { configMapName, type LiveConfigMap, type PersonaInput } from "./decide.ts"
+import { configMapName, type LiveConfigMap } from "./configmap.ts"
+import type { PersonaInput } from "./decide.ts"
 import { keyString, parentKeyOf, resolveChain } from "./resolve.ts"
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest"
 import type { LanguagePersona } from "../../../../src/api/languagepersona.ts"
+import type { LiveConfigMap } from "../../../../src/controllers/languagepersona/configmap.ts"
 import {
   decide,
   decideCleanup,
   decideStatus,
-  type LiveConfigMap,
   type PersonaDecision,
   type PersonaInput,
 } from "../../../../src/controllers/languagepersona/decide.ts"
