@@ -50,9 +50,10 @@ export interface BuildContext {
   readonly issues: Array<EgressIssue>
   readonly missingServices: Map<string, ServiceKey>
   readonly missingNames: Set<string>
-  /** `dynamic` is set when a peer comes from DNS answers or EndpointSlices (they change without a watch
-   * event). A shared box, so contexts derived with another namespace report into the same build. */
-  readonly state: { dynamic: boolean }
+  /** `dynamic`: a peer comes from DNS answers or EndpointSlices (they change without a watch event);
+   * `retry`: a name failed to resolve or had no addresses (worth resolving again later). A shared box, so
+   * contexts derived with another namespace report into the same build. */
+  readonly state: { dynamic: boolean; retry: boolean }
 }
 
 export interface Destination {
@@ -84,11 +85,13 @@ const externalPeers = (ctx: BuildContext, key: string, where: string): Destinati
     return NONE
   }
   if (answer._tag === "Failed") {
+    ctx.state.retry = true
     ctx.issues.push({ kind: "Unresolved", where, detail: `${key}: ${describeFailure(answer)}` })
     return NONE
   }
   const peers = addressPeers(answer.addresses)
   if (peers.length === 0) {
+    ctx.state.retry = true
     ctx.issues.push({ kind: "Unresolved", where, detail: `${key}: no A or AAAA records` })
     return NONE
   }

@@ -126,6 +126,11 @@ export interface EgressPolicyResult {
   readonly issues: ReadonlyArray<EgressIssue>
   /** Some peer comes from DNS answers or EndpointSlices → requeue after the DNS refresh interval. */
   readonly hasDnsPeers: boolean
+  /**
+   * Requeue after the DNS refresh interval: `hasDnsPeers`, or some name failed to resolve (so a name that
+   * starts resolving is picked up without waiting for another event).
+   */
+  readonly requeueForDns: boolean
   /** What the world lacks; empty once gathering is complete. */
   readonly lookups: EgressLookups
 }
@@ -183,7 +188,7 @@ const apiServerRule = (ctx: BuildContext): NetworkPolicyEgressRule | undefined =
 const hasDestination = (to: EgressPeerInput): boolean =>
   to.cidr !== undefined ||
   (to.dns ?? []).length > 0 ||
-  to.service !== undefined ||
+  (to.service !== undefined && to.service.name !== "") ||
   (to.group !== undefined && to.group !== "") ||
   to.namespaceSelector !== undefined ||
   to.podSelector !== undefined
@@ -236,7 +241,7 @@ const userRule = (
   }
   for (const [j, name] of (to.dns ?? []).entries())
     peers.push(...namePeers(ctx, name, `${where}.to.dns[${j}]`).peers)
-  if (to.service !== undefined) {
+  if (to.service !== undefined && to.service.name !== "") {
     const namespace =
       to.service.namespace !== undefined && to.service.namespace !== "" ? to.service.namespace : ctx.namespace
     peers.push(...servicePeers(ctx, { namespace, name: to.service.name }, `${where}.to.service`).peers)
@@ -302,7 +307,7 @@ export const buildEgressPolicy = (
     issues: [],
     missingServices: new Map(),
     missingNames: new Set(),
-    state: { dynamic: false },
+    state: { dynamic: false, retry: false },
   }
   const automatic = [
     ...(request.targets ?? []).filter((t) => t.namespace !== request.namespace).map(targetRule),
@@ -342,6 +347,7 @@ export const buildEgressPolicy = (
     condition: conditionOf(ctx.issues),
     issues: ctx.issues,
     hasDnsPeers: ctx.state.dynamic,
+    requeueForDns: ctx.state.dynamic || ctx.state.retry,
     lookups: {
       services: [...ctx.missingServices.entries()].sort(([a], [b]) => byText(a, b)).map(([, key]) => key),
       names: [...ctx.missingNames].sort(byText),

@@ -170,6 +170,7 @@ describe("spec.egress peers", () => {
     expect(extra(result.policy.spec.egress)).toEqual(expected)
     expect(result.condition.status).toBe("True")
     expect(result.hasDnsPeers).toBe(false)
+    expect(result.requeueForDns).toBe(false)
   })
 })
 
@@ -197,6 +198,7 @@ describe("DNS names", () => {
       },
     ])
     expect(result.hasDnsPeers).toBe(true)
+    expect(result.requeueForDns).toBe(true)
     expect(result.lookups).toEqual({ services: [], names: [] })
   })
 
@@ -215,6 +217,7 @@ describe("DNS names", () => {
     expect(result.condition.message).toContain("spec.egress[0].to.dns[1]: slow.example.com: lookup timed out")
     expect(result.condition.message).toContain("rule omitted (fail closed)")
     expect(result.hasDnsPeers).toBe(false)
+    expect(result.requeueForDns).toBe(true)
   })
 
   it("partial failure keeps the resolved peers and reports the failed name", () => {
@@ -310,14 +313,16 @@ describe("skipped and invalid rules", () => {
     expect(result.condition.message).toContain("spec.egress[0].from: meaningless")
   })
 
-  it.each([{ to: {} }, { to: { dns: [] }, ports: [{ port: 80 }] }, { to: { group: "" } }])(
-    "a `to` naming no destination is skipped: %j",
-    (rule) => {
-      const result = buildEgressPolicy(agent([rule]), world(), settings)
-      expect(result.policy.spec.egress).toEqual(BASE_RULES)
-      expect(result.condition.reason).toBe("RuleWithoutDestination")
-    },
-  )
+  it.each([
+    { to: {} },
+    { to: { dns: [] }, ports: [{ port: 80 }] },
+    { to: { group: "" } },
+    { to: { service: { name: "" } } },
+  ])("a `to` naming no destination is skipped: %j", (rule) => {
+    const result = buildEgressPolicy(agent([rule]), world(), settings)
+    expect(result.policy.spec.egress).toEqual(BASE_RULES)
+    expect(result.condition.reason).toBe("RuleWithoutDestination")
+  })
 })
 
 describe("sidecar tools and automatic agent rules", () => {
