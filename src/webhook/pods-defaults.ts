@@ -102,6 +102,8 @@ export const containerDefaults = (value: unknown): unknown => {
   let c: Obj = withDefaults(value, {
     terminationMessagePath: "/dev/termination-log",
     terminationMessagePolicy: "File",
+    // Stored Pods always carry `resources`, `{}` when nothing was asked for.
+    resources: {},
   }) as Obj
   c = mapKey(c, "ports", (ports) => mapArray(ports, (p) => withDefaults(p, { protocol: "TCP" })))
   c = mapKey(c, "env", (env) =>

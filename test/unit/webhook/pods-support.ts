@@ -51,6 +51,7 @@ export const apiServerDefaults = (pod: Obj): Obj => {
   const container = (c: Obj): Obj => ({
     terminationMessagePath: "/dev/termination-log",
     terminationMessagePolicy: "File",
+    resources: {},
     ...c,
     ...(c.readinessProbe === undefined ? {} : { readinessProbe: probe(obj(c.readinessProbe)) }),
     ...(c.startupProbe === undefined ? {} : { startupProbe: probe(obj(c.startupProbe)) }),
