@@ -9,6 +9,7 @@
 // - at most `maxPending` distinct events wait to be written; beyond that they are dropped and
 //   counted (langop_events_dropped_total) rather than growing memory without bound;
 // - events about cluster-scoped objects go to the `default` namespace, as client-go does.
+// - closing the recorder's scope flushes pending writes (for at most 5 s).
 // Assumption: Events are best-effort diagnostics; a failed write is logged, not retried.
 import { Clock, Context, Effect, Layer, Queue, type Scope } from "effect"
 import { KubeClient, type KubeClientShape } from "../kube/client.ts"
@@ -144,6 +145,15 @@ export const makeEventRecorder = (
           return write(key)
         }),
       ),
+    )
+    // On close (runs before the writer is interrupted): flush what is pending, for at most 5 s.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        for (let key = yield* Queue.poll(pending); key._tag === "Some"; key = yield* Queue.poll(pending)) {
+          pendingCount--
+          yield* write(key.value)
+        }
+      }).pipe(Effect.timeoutOption("5 seconds"), Effect.asVoid),
     )
 
     const record: EventRecorderShape["record"] = (e) =>

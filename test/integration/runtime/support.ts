@@ -1,6 +1,6 @@
 // Helpers for the runtime's integration tests: a KubeClient for the test cluster, managers run as
 // background fibers, and polling.
-import { Effect, Exit, Fiber, Layer } from "effect"
+import { Effect, Exit, Fiber, Layer, type Scope } from "effect"
 import { type KubeClient, layerFromFile } from "../../../src/kube/client.ts"
 import type { Controller } from "../../../src/runtime/controller.ts"
 import {
@@ -14,7 +14,7 @@ import { RuntimeMetrics } from "../../../src/runtime/metrics.ts"
 /** Runs an effect that needs a KubeClient for the kubeconfig at `path`. */
 export const withClient =
   (path: string) =>
-  <A, E>(eff: Effect.Effect<A, E, KubeClient>): Promise<A> =>
+  <A, E>(eff: Effect.Effect<A, E, KubeClient | Scope.Scope>): Promise<A> =>
     Effect.runPromise(Effect.scoped(Effect.provide(eff, layerFromFile(path))))
 
 export interface RunningManager {
