@@ -183,7 +183,19 @@ export const makeTransport = (kc: KubeConfig): Effect.Effect<Transport, never, S
               res.on("error", (e) =>
                 queueFail(queue, new Transient({ code: 0, request: describe(req), message: e.message })),
               )
-              res.on("close", () => queueEnd(queue))
+              // A connection closed before the response completed is an error, not a clean end.
+              res.on("close", () =>
+                res.complete
+                  ? queueEnd(queue)
+                  : queueFail(
+                      queue,
+                      new Transient({
+                        code: 0,
+                        request: describe(req),
+                        message: "connection closed mid-stream",
+                      }),
+                    ),
+              )
             }),
           )
         }),

@@ -277,6 +277,11 @@ export const makeInformer = <T>(
         if (clock.currentTimeMillisUnsafe() - began >= backoff.resetAfterMs) attempt = 0
         if (exit._tag === "Success") {
           m.watchRestart?.("closed")
+          // A server that closes watches at once (a misbehaving proxy) must not cause a hot loop.
+          if (clock.currentTimeMillisUnsafe() - began < 1000) {
+            yield* Effect.sleep(watchRetryDelayMs(attempt, yield* Random.next, backoff))
+            attempt++
+          }
           continue
         }
         const failure = exit.cause.reasons.find((r) => r._tag === "Fail")

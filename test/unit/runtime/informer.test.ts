@@ -55,6 +55,7 @@ describe("Informer", () => {
       yield* settle
       const rvAfterBookmark = api.rv
       api.closeWatches()
+      yield* TestClock.adjust("2 seconds") // a watch closed within 1 s of opening backs off
       yield* settle
       api.put(CM, cm("ns", "a", { v: "2" }))
       yield* settle
@@ -90,6 +91,26 @@ describe("Informer", () => {
       assert.deepStrictEqual([...events].sort(), ["add ns/new 1", "delete ns/gone 1", "update ns/change 2"])
       assert.deepStrictEqual([...inf.cache.keys()].sort(), ["ns/change", "ns/keep", "ns/new"])
       assert.strictEqual(relists.length, 2)
+    }),
+  )
+
+  it.effect("backs off when the server closes every watch at once (no hot loop)", () =>
+    Effect.gen(function* () {
+      const api = new FakeApi()
+      let watches = 0
+      const client = {
+        ...api.client,
+        watch: () =>
+          Stream.suspend(() => {
+            watches++
+            return Stream.empty
+          }),
+      }
+      const inf = yield* makeInformer<KubeObject>(client, { resource: CM })
+      yield* Effect.forkScoped(inf.run)
+      yield* TestClock.adjust("60 seconds")
+      assert.isAtLeast(watches, 3)
+      assert.isAtMost(watches, 10)
     }),
   )
 
@@ -183,6 +204,7 @@ describe("Informer", () => {
         api.put(CM, cm("ns", "fresh", { v: "bad" }))
         yield* settle
         api.closeWatches() // a reconnect replays nothing new: still reported once
+        yield* TestClock.adjust("2 seconds")
         yield* settle
         assert.deepStrictEqual(reported, ["a: data.v: must not be bad", "fresh: data.v: must not be bad"])
         assert.deepStrictEqual(inf.cache.get("ns/a")?.data, { v: "good" })
