@@ -33,12 +33,16 @@ export const parseBindAddress = (s: string): BindAddress | undefined => {
   return { host: host === "" ? "0.0.0.0" : host, port: Number(s.slice(i + 1)) }
 }
 
-interface Row {
+/** One line of the README's settings table. */
+export interface SettingRow {
+  /** Field of `SettingsShape`. */
+  readonly name: string
   readonly env: string
   readonly default: string
   readonly description: string
 }
-const rows: Array<Row> = []
+type Row = Omit<SettingRow, "name">
+const rows = new Map<Config.Config<unknown>, Row>()
 
 const row = <A>(
   env: string,
@@ -46,7 +50,7 @@ const row = <A>(
   description: string,
   config: Config.Config<A>,
 ): Config.Config<A> => {
-  rows.push({ env, default: def, description })
+  rows.set(config, { env, default: def, description })
   return config
 }
 
@@ -98,7 +102,7 @@ const oneOf = <const L extends ReadonlyArray<string>>(
     Config.Literals(values, env).pipe(Config.withDefault(def)),
   )
 
-const config = Config.all({
+const definitions = {
   // --- logging ---
   logLevel: oneOf(
     "LANGOP_LOG_LEVEL",
@@ -325,7 +329,8 @@ const config = Config.all({
     "LANGOP_DEFAULT_CLIENT_ISSUER",
     "cert-manager Issuer used for LanguageClient TLS when the spec names none.",
   ),
-})
+}
+const config = Config.all(definitions)
 
 export type SettingsShape = Config.Success<typeof config>
 
@@ -340,7 +345,20 @@ export const settingsFrom = (
 ): Effect.Effect<SettingsShape, Config.ConfigError> => config.parse(ConfigProvider.fromEnvRecord({ ...env }))
 
 /** The settings as rows (env var, default, description) for the README table. */
-export const settingsTable: ReadonlyArray<Row> = rows
+export const settingsTable: ReadonlyArray<SettingRow> = Object.entries(definitions).map(([name, c]) => {
+  const r = rows.get(c)
+  return { name, env: r?.env ?? "", default: r?.default ?? "", description: r?.description ?? "" }
+})
+
+/** The settings table as Markdown (for the README; a test can compare the two). */
+export const settingsMarkdown = (): string =>
+  [
+    "| Environment variable | Default | Description |",
+    "|---|---|---|",
+    ...settingsTable.map(
+      (r) => `| \`${r.env}\` | \`${r.default}\` | ${r.description.replaceAll("|", "\\|")} |`,
+    ),
+  ].join("\n")
 
 /** `languageagent=10,languagetool=2` → per-controller worker counts. */
 export const concurrencyFor = (s: SettingsShape, controller: string): number => {

@@ -5,6 +5,7 @@ import {
   parseBindAddress,
   parseGoDuration,
   settingsFrom,
+  settingsMarkdown,
   settingsTable,
   watchNamespacesOf,
 } from "../../../src/settings.ts"
@@ -26,8 +27,13 @@ describe("settings", () => {
     expect(s.webhookPort).toBe(9443)
     expect(s.logLevel).toBe("info")
     expect(s.podName).toBeUndefined()
-    expect(settingsTable.length).toBe(Object.keys(s).length)
+    expect(settingsTable.map((r) => r.name).sort()).toEqual(Object.keys(s).sort())
     for (const row of settingsTable) expect(row.description.length).toBeGreaterThan(20)
+    expect(settingsTable.find((r) => r.name === "leaseDuration")).toMatchObject({
+      env: "LANGOP_LEASE_DURATION",
+      default: "15s",
+    })
+    expect(settingsMarkdown()).toContain("| `LANGOP_FIELD_MANAGER` | `langop-operator` |")
   })
 
   it("reads overrides in the formats operators write", () => {
