@@ -1,0 +1,222 @@
+/**
+ * Carries out a LanguageAgent decision against the API server.
+ *
+ * Guarantees:
+ * - The finalizer is added by JSON patch with a resourceVersion test, never by a whole-object update.
+ * - Steps run in the spec's order and the sequence stops at the first failing step (its reason goes into
+ *   `Ready`); a step whose object belongs to someone else writes nothing (NameConflict).
+ * - Children are written by server-side apply (forced, under the configured field manager) only when they
+ *   differ from the live object (common/apply.ts); the NetworkPolicy also not when it is semantically
+ *   equivalent; deletions carry a uid precondition and tolerate NotFound.
+ * - A rejected workspace storage increase is reported (`WorkspaceResizeFailed`) without stopping the
+ *   sequence; the workload keeps using the existing claim.
+ * - Status goes through the status subresource by server-side apply, only when it changed; Events are
+ *   recorded after the status that explains them. A failed write fails the reconcile (after the status
+ *   was written) so the runner retries with backoff.
+ */
+import { type Duration, Effect } from "effect"
+import { API_VERSION } from "../../api/shared.ts"
+import { KubeClient } from "../../kube/client.ts"
+import { describeError, type KubeError } from "../../kube/errors.ts"
+import type { KubeObject } from "../../kube/objects.ts"
+import { Builtin, Langop } from "../../kube/resources.ts"
+import { Reconciled } from "../../runtime/controller.ts"
+import { EventRecorder } from "../../runtime/events.ts"
+import { applyIfChanged } from "../common/apply.ts"
+import { addFinalizerOps, removeFinalizerOps } from "../common/finalizer.ts"
+import type { ActOutcome, AgentDecision } from "./decide.ts"
+import type { ChildApply, ChildDelete } from "./plan.ts"
+
+export interface ActOptions {
+  /** Server-side apply field manager (setting LANGOP_FIELD_MANAGER). */
+  readonly fieldManager: string
+  /** Requeue delay while waiting for a dependency (setting LANGOP_DEPENDENCY_WAIT_REQUEUE). */
+  readonly dependencyWait: Duration.Input
+  /** Requeue delay of agents with DNS-derived egress (setting LANGOP_DNS_REFRESH_INTERVAL). */
+  readonly dnsRefresh: Duration.Input
+}
+
+interface AgentMeta {
+  readonly metadata: {
+    readonly name?: string | undefined
+    readonly namespace?: string | undefined
+    readonly uid?: string | undefined
+    readonly resourceVersion?: string | undefined
+    readonly finalizers?: ReadonlyArray<string> | undefined
+  }
+}
+
+const at = (a: AgentMeta) => ({ name: a.metadata.name ?? "", namespace: a.metadata.namespace ?? "" })
+
+const reference = (a: AgentMeta) => ({
+  apiVersion: API_VERSION,
+  kind: "LanguageAgent",
+  name: a.metadata.name,
+  namespace: a.metadata.namespace,
+  uid: a.metadata.uid,
+})
+
+/** Errors that retrying the same request cannot fix: the spec (or RBAC) must change. */
+const isTerminal = (e: KubeError): boolean =>
+  e._tag === "Invalid" || e._tag === "Forbidden" || e._tag === "BadRequest"
+
+type Strategy = {
+  readonly spec?: { readonly strategy?: { readonly type?: string; readonly rollingUpdate?: unknown } }
+}
+
+/**
+ * A Deployment switching to `Recreate` still carries the API server's defaulted `rollingUpdate`, which
+ * server-side apply does not remove (it is nobody's field) and which `Recreate` forbids: drop it first.
+ */
+const prepareStrategy = (a: ChildApply, fieldManager: string) =>
+  Effect.gen(function* () {
+    const live = a.live as (KubeObject & Strategy) | undefined
+    const desired = a.object as KubeObject & Strategy
+    if (
+      a.resource !== Builtin.Deployment ||
+      live === undefined ||
+      desired.spec?.strategy?.type !== "Recreate" ||
+      live.spec?.strategy?.rollingUpdate === undefined
+    )
+      return
+    const kube = yield* KubeClient
+    yield* kube.patch(
+      Builtin.Deployment,
+      { name: live.metadata.name ?? "", namespace: live.metadata.namespace },
+      { type: "merge", body: { spec: { strategy: { type: "Recreate", rollingUpdate: null } } } },
+      { fieldManager },
+    )
+  })
+
+const applyOne = (a: ChildApply, fieldManager: string) =>
+  Effect.gen(function* () {
+    const kube = yield* KubeClient
+    if (a.live !== undefined && a.equivalent?.(a.live) === true) return false
+    yield* prepareStrategy(a, fieldManager)
+    const result = yield* applyIfChanged(kube, a.resource, a.object, a.live, { fieldManager })
+    return result.written
+  })
+
+const deleteOne = (d: ChildDelete, namespace: string) =>
+  Effect.gen(function* () {
+    const kube = yield* KubeClient
+    yield* kube
+      .delete(d.resource, { name: d.name, namespace }, { preconditions: { uid: d.uid } })
+      .pipe(Effect.catchTag("NotFound", () => Effect.void))
+  })
+
+export const act = Effect.fn("languageagent.act")(function* (
+  agent: AgentMeta,
+  decision: AgentDecision,
+  options: ActOptions,
+) {
+  const kube = yield* KubeClient
+  const recorder = yield* EventRecorder
+
+  if (decision.addFinalizer) {
+    const ops = addFinalizerOps(agent.metadata)
+    if (ops !== undefined)
+      yield* kube.patch(
+        Langop.LanguageAgent,
+        at(agent),
+        { type: "json", ops },
+        { fieldManager: options.fieldManager },
+      )
+  }
+
+  let failed: ActOutcome["failed"]
+  let error: KubeError | undefined
+  let resizeFailed: string | undefined
+  const deleted: Array<ChildDelete> = []
+  const plan = decision.plan
+  const namespace = agent.metadata.namespace ?? ""
+  for (const step of plan?.steps ?? []) {
+    if (step.conflict !== undefined) {
+      failed = { step, message: step.conflict, terminal: true }
+      break
+    }
+    const ran = yield* Effect.result(
+      Effect.gen(function* () {
+        for (const a of step.applies) {
+          const applied = yield* Effect.result(applyOne(a, options.fieldManager))
+          if (applied._tag === "Success") continue
+          if (step.name === "Workspace" && plan?.workspace.resize === true && isTerminal(applied.failure)) {
+            resizeFailed = `The storage request increase of PVC "${a.object.metadata.name ?? ""}" was rejected: ${describeError(applied.failure)}`
+            continue
+          }
+          return yield* Effect.fail({ step, error: applied.failure, what: a.object })
+        }
+        for (const d of step.deletes) {
+          const removed = yield* Effect.result(deleteOne(d, namespace))
+          if (removed._tag === "Failure")
+            return yield* Effect.fail({ step, error: removed.failure, what: undefined })
+          deleted.push(d)
+        }
+      }),
+    )
+    if (ran._tag === "Failure") {
+      const { error: e, what } = ran.failure
+      const target =
+        what === undefined
+          ? "deleting an object"
+          : `applying ${what.kind ?? ""} "${what.metadata.name ?? ""}"`
+      failed = {
+        step: ran.failure.step,
+        message: `${target} failed: ${describeError(e)}`,
+        terminal: isTerminal(e),
+      }
+      error = e
+      break
+    }
+  }
+
+  const finish = decision.finish({ failed, resizeFailed, deleted })
+  if (finish.status.changed) {
+    const body: KubeObject = {
+      apiVersion: API_VERSION,
+      kind: "LanguageAgent",
+      metadata: at(agent),
+      status: finish.status.status,
+    }
+    yield* kube.apply(Langop.LanguageAgent, body, {
+      fieldManager: options.fieldManager,
+      force: true,
+      subresource: "status",
+    })
+  }
+  for (const d of deleted)
+    if (d.resource === Builtin.Deployment || d.resource === Builtin.CronJob)
+      yield* recorder.record({
+        regarding: reference(agent),
+        type: "Normal",
+        reason: "WorkloadReplaced",
+        action: "Reconcile",
+        note: `Deleted ${d.resource.kind} "${d.name}" after the execution mode changed`,
+      })
+  for (const e of finish.status.events)
+    yield* recorder.record({ regarding: reference(agent), action: "Reconcile", ...e })
+
+  if (error !== undefined && failed !== undefined && !failed.terminal) return yield* Effect.fail(error)
+  switch (finish.requeue) {
+    case "dependencyWait":
+      return Reconciled.requeueAfter(options.dependencyWait)
+    case "dnsRefresh":
+      return Reconciled.requeueAfter(options.dnsRefresh)
+    case "none":
+      return Reconciled.done
+  }
+})
+
+/** Deletion: nothing to clean beyond garbage collection (every generated object is owned) — drop the finalizer. */
+export const cleanup = Effect.fn("languageagent.cleanup")(function* (
+  agent: AgentMeta,
+  options: Pick<ActOptions, "fieldManager">,
+) {
+  const kube = yield* KubeClient
+  const ops = removeFinalizerOps(agent.metadata)
+  if (ops !== undefined)
+    yield* kube
+      .patch(Langop.LanguageAgent, at(agent), { type: "json", ops }, { fieldManager: options.fieldManager })
+      .pipe(Effect.catchTag("NotFound", () => Effect.void))
+  return Reconciled.done
+})

@@ -1,0 +1,292 @@
+/**
+ * Gathers one LanguageAgent reconcile's input (decide.ts `AgentInput`).
+ *
+ * Guarantees: reads informer caches; a live GET only when the agent or a child it wants is not cached (the
+ * child caches hold only operator-labelled objects, so a same-named object of someone else is found by
+ * that GET and reported as NameConflict instead of being overwritten). Models, tools, personas (and their
+ * ancestors), the cluster and Secrets come from caches, never from status copies. Egress: Services named by
+ * the policy are read live and names resolved through the shared `Dns` service and grace memory, repeating
+ * until the builder needs nothing more (bounded). Usage samples come from `AgentUsage` (none by default).
+ * Assumption: the caches are synced (the controller runner waits for that before the first reconcile).
+ */
+import { Clock, Duration, Effect, Result } from "effect"
+import type { LanguageAgent } from "../../api/languageagent.ts"
+import { KubeClient } from "../../kube/client.ts"
+import type { KubeError } from "../../kube/errors.ts"
+import type { KubeObject } from "../../kube/objects.ts"
+import { Builtin, Langop, type ResourceDescriptor } from "../../kube/resources.ts"
+import { resolveEgressNames } from "../../network/memory.ts"
+import { type EgressWorld, emptyWorld } from "../../network/peers.ts"
+import { buildEgressPolicy, type EgressRequest } from "../../network/policy.ts"
+import {
+  type EndpointSliceObject,
+  type ServiceInfo,
+  type ServiceObject,
+  serviceInfoFrom,
+} from "../../network/services.ts"
+import type { EgressSettings } from "../../network/settings.ts"
+import type { ReconcileRequest } from "../../runtime/controller.ts"
+import type { InformerSource } from "../../runtime/informer.ts"
+import { Informers } from "../../runtime/informers.ts"
+import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { LABEL_NAME } from "../common/labels.ts"
+import {
+  agentSource,
+  clusterSource,
+  managedConfigMapSource,
+  managedDeploymentSource,
+  managedNetworkPolicySource,
+  managedPodSource,
+  managedServiceSource,
+  managedSource,
+  modelSource,
+  secretSource,
+  toolSource,
+} from "../common/sources.ts"
+import { personas } from "../languagepersona/gather.ts"
+import type { AgentInput, AgentSettings } from "./decide.ts"
+import { type Lookups, resolveDependencies } from "./dependencies.ts"
+import { configMapName, eventsRbacName, workloadName, workspaceClaimName } from "./names.ts"
+import type { LiveJob, LivePod } from "./observe.ts"
+import { agentEgressRequest, type LiveChildren } from "./plan.ts"
+import { needsEventRbac, needsServiceAccount } from "./support.ts"
+import { AgentUsage } from "./usage.ts"
+import { needsService, workspaceEnabled } from "./validate.ts"
+
+// ---------------------------------------------------------------------------------------------------------
+// Sources with this controller's indexes (index names are unique across controllers)
+
+export const MODEL_INDEX = "languageagent/modelRefs"
+export const TOOL_INDEX = "languageagent/toolRefs"
+export const PERSONA_INDEX = "languageagent/personaRef"
+export const CLUSTER_INDEX = "languageagent/clusterRef"
+export const SECRET_INDEX = "languageagent/secrets"
+
+const refKey = (
+  agent: LanguageAgent,
+  ref: { readonly name: string; readonly namespace?: string | undefined },
+) =>
+  `${ref.namespace !== undefined && ref.namespace !== "" ? ref.namespace : (agent.metadata.namespace ?? "")}/${ref.name}`
+
+/** Secrets the agent container reads through env (memory store URL, user env and envFrom). */
+export const envSecretNames = (agent: LanguageAgent): ReadonlyArray<string> => {
+  const store = agent.spec.memoryStore
+  const names = [
+    ...(store !== undefined && store.type !== "ephemeral" && store.connectionSecretRef !== undefined
+      ? [store.connectionSecretRef.name]
+      : []),
+    ...(agent.spec.env ?? []).flatMap((e) => {
+      const name = e.valueFrom?.secretKeyRef?.name
+      return name === undefined || name === "" ? [] : [name]
+    }),
+    ...(agent.spec.envFrom ?? []).flatMap((e) => {
+      const name = e.secretRef?.name
+      return name === undefined || name === "" ? [] : [name]
+    }),
+  ]
+  return [...new Set(names)].sort()
+}
+
+export const agents: InformerSource<LanguageAgent> = {
+  ...agentSource,
+  indexers: {
+    [MODEL_INDEX]: (a) => a.spec.modelRefs.map((r) => refKey(a, r)),
+    [TOOL_INDEX]: (a) => (a.spec.toolRefs ?? []).map((r) => refKey(a, r)),
+    [PERSONA_INDEX]: (a) => (a.spec.personaRef === undefined ? [] : [refKey(a, a.spec.personaRef)]),
+    [CLUSTER_INDEX]: clusterRefIndex,
+    [SECRET_INDEX]: (a) => envSecretNames(a).map((n) => `${a.metadata.namespace ?? ""}/${n}`),
+  },
+}
+
+export const CHILD_SOURCES = {
+  configMap: managedConfigMapSource,
+  claim: managedSource(Builtin.PersistentVolumeClaim),
+  deployment: managedDeploymentSource,
+  cronJob: managedSource(Builtin.CronJob),
+  service: managedServiceSource,
+  serviceAccount: managedSource(Builtin.ServiceAccount),
+  role: managedSource(Builtin.Role),
+  roleBinding: managedSource(Builtin.RoleBinding),
+  networkPolicy: managedNetworkPolicySource,
+} as const satisfies Record<keyof LiveChildren, InformerSource<KubeObject>>
+
+/** Jobs created from our CronJobs carry the job template's common labels. */
+export const jobSource = managedSource(Builtin.Job)
+export const podSource = managedPodSource
+
+// ---------------------------------------------------------------------------------------------------------
+
+export interface GatherOptions {
+  readonly settings: AgentSettings
+  /** Grace period of DNS answers (= the DNS refresh interval). */
+  readonly dnsRefresh: Duration.Input
+  /** Operator setting LANGOP_USAGE_ATTRIBUTION (AG-12). */
+  readonly usageAttribution: boolean
+}
+
+export type Gathered =
+  | { readonly _tag: "Gone" }
+  | { readonly _tag: "Deleting"; readonly agent: LanguageAgent }
+  | { readonly _tag: "Live"; readonly input: AgentInput }
+
+const orUndefinedOnNotFound = <A>(
+  eff: Effect.Effect<A, KubeError>,
+): Effect.Effect<A | undefined, KubeError> =>
+  Effect.catchTag(eff, "NotFound", () => Effect.succeed(undefined))
+
+/** RFC 3339 with seconds precision, as metav1.Time serialises. */
+export const rfc3339 = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/u, "Z")
+
+/** Builds the egress world a request needs: Services read live, names resolved with grace (bounded rounds). */
+export const gatherWorld = Effect.fn("languageagent.gatherWorld")(function* (
+  request: EgressRequest,
+  egress: EgressSettings,
+  dnsRefresh: Duration.Input,
+) {
+  const kube = yield* KubeClient
+  let world: EgressWorld = emptyWorld
+  // Each round only adds keys; ExternalName chains are at most 3 deep, so 5 rounds always suffice.
+  for (let round = 0; round < 5; round++) {
+    const { services, names } = buildEgressPolicy(request, world, egress).lookups
+    if (services.length === 0 && names.length === 0) break
+    const found = yield* Effect.forEach(services, (key) =>
+      Effect.gen(function* () {
+        const text = `${key.namespace}/${key.name}`
+        const svc = yield* orUndefinedOnNotFound(kube.get(Builtin.Service, key))
+        if (svc === undefined) return [text, "NotFound"] as const
+        const service = svc as unknown as ServiceObject
+        const slices =
+          Object.keys(service.spec?.selector ?? {}).length > 0
+            ? []
+            : (yield* kube.list(Builtin.EndpointSlice, {
+                namespace: key.namespace,
+                labelSelector: `kubernetes.io/service-name=${key.name}`,
+              })).items
+        return [
+          text,
+          serviceInfoFrom(service, slices as unknown as ReadonlyArray<EndpointSliceObject>),
+        ] as const
+      }),
+    )
+    const dns =
+      names.length === 0 ? new Map() : yield* resolveEgressNames(names, Duration.toMillis(dnsRefresh))
+    world = {
+      dns: new Map([...world.dns, ...dns]),
+      services: new Map<string, ServiceInfo | "NotFound">([...world.services, ...found]),
+    }
+  }
+  return world
+})
+
+export const gather = Effect.fn("languageagent.gather")(function* (
+  req: ReconcileRequest,
+  options: GatherOptions,
+) {
+  const informers = yield* Informers
+  const kube = yield* KubeClient
+  const { namespace, name } = req
+
+  let agent = informers.cache(agents).getByName(namespace, name)
+  if (agent === undefined) {
+    const raw = yield* orUndefinedOnNotFound(kube.get(Langop.LanguageAgent, req))
+    const decoded =
+      raw === undefined || agentSource.decode === undefined ? undefined : agentSource.decode(raw)
+    // An undecodable agent gets an InvalidObject Warning Event from the informer; nothing to reconcile.
+    if (decoded === undefined || Result.isFailure(decoded)) return { _tag: "Gone" } satisfies Gathered
+    agent = decoded.success
+  }
+  if (agent.metadata.deletionTimestamp !== undefined) return { _tag: "Deleting", agent } satisfies Gathered
+
+  const clusterRef = agent.spec.clusterRef
+  const clusterObject =
+    clusterRef === undefined || clusterRef === ""
+      ? undefined
+      : informers.cache(clusterSource).getByName("", clusterRef)
+  const secrets = informers.cache(secretSource)
+  const lookups: Lookups = {
+    model: (ns, n) => informers.cache(modelSource).getByName(ns, n),
+    tool: (ns, n) => informers.cache(toolSource).getByName(ns, n),
+    persona: (ns, n) => informers.cache(personas).getByName(ns, n),
+    secretKeys: (n) => {
+      const secret = secrets.getByName(namespace, n) as
+        | (KubeObject & { data?: Record<string, string> })
+        | undefined
+      return secret === undefined ? undefined : Object.keys(secret.data ?? {})
+    },
+  }
+  const secretVersions = Object.fromEntries(
+    envSecretNames(agent).flatMap((n) => {
+      const rv = secrets.getByName(namespace, n)?.metadata.resourceVersion
+      return rv === undefined ? [] : [[n, rv] as const]
+    }),
+  )
+
+  const scheduled = agent.spec.executionMode === "scheduled"
+  const wanted: Readonly<Record<keyof LiveChildren, readonly [string, boolean]>> = {
+    configMap: [configMapName(name), true],
+    claim: [workspaceClaimName(name), workspaceEnabled(agent)],
+    deployment: [workloadName(name), !scheduled],
+    cronJob: [workloadName(name), scheduled],
+    service: [workloadName(name), needsService(agent)],
+    serviceAccount: [workloadName(name), needsServiceAccount(agent)],
+    role: [eventsRbacName(name), needsEventRbac(agent)],
+    roleBinding: [eventsRbacName(name), needsEventRbac(agent)],
+    networkPolicy: [workloadName(name), true],
+  }
+  const readChild = (key: keyof LiveChildren) => {
+    const [childName, want] = wanted[key]
+    const source: InformerSource<KubeObject> = CHILD_SOURCES[key]
+    const cached = informers.cache(source).getByName(namespace, childName)
+    if (cached !== undefined || !want) return Effect.succeed(cached)
+    const resource: ResourceDescriptor = source.resource
+    return orUndefinedOnNotFound(kube.get(resource, { namespace, name: childName }))
+  }
+  const keys = Object.keys(wanted) as ReadonlyArray<keyof LiveChildren>
+  const liveEntries = yield* Effect.forEach(keys, (k) => Effect.map(readChild(k), (o) => [k, o] as const))
+  const live = Object.fromEntries(liveEntries) as LiveChildren
+
+  const cronJobUid = live.cronJob?.metadata.uid
+  const jobs = informers
+    .cache(jobSource)
+    .list(namespace)
+    .filter((j) => cronJobUid !== undefined && j.metadata.ownerReferences?.some((r) => r.uid === cronJobUid))
+  const pods = informers
+    .cache(podSource)
+    .list(namespace)
+    .filter(
+      (p) =>
+        p.metadata.labels?.[LABEL_NAME] === name && p.metadata.labels?.["langop.io/kind"] === "LanguageAgent",
+    )
+
+  const resolution = resolveDependencies(agent, lookups, options.settings.clusterDomain)
+  const deps = resolution.dependencies
+  const world = deps.ok
+    ? yield* gatherWorld(
+        agentEgressRequest(agent, deps, options.settings.otlpEndpoint),
+        options.settings.egress,
+        options.dnsRefresh,
+      )
+    : emptyWorld
+  const usage =
+    options.usageAttribution && deps.ok
+      ? yield* (yield* AgentUsage).samples(
+          { namespace, name },
+          deps.models.map((m) => ({ namespace: m.namespace, name: m.name })),
+        )
+      : []
+
+  const input: AgentInput = {
+    agent,
+    cluster: clusterObject === undefined ? undefined : clusterViewOf(clusterObject),
+    lookups,
+    secretVersions,
+    live,
+    jobs: jobs as unknown as ReadonlyArray<LiveJob>,
+    pods: pods as unknown as ReadonlyArray<LivePod>,
+    world,
+    usage,
+    settings: options.settings,
+    now: rfc3339(yield* Clock.currentTimeMillis),
+  }
+  return { _tag: "Live", input } satisfies Gathered
+})
