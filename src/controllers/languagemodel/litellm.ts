@@ -1,0 +1,565 @@
+/**
+ * Renders a LanguageModel into LiteLLM's proxy configuration (languagemodel.md §LiteLLM
+ * configuration). PURE: no I/O, no clock, no randomness.
+ *
+ * Guarantees:
+ * - byte-stable: equal input gives equal text (fixed key order for our keys, user maps sorted; see
+ *   yaml.ts for why the text is safe for LiteLLM's YAML 1.1 reader);
+ * - no secret value is ever rendered: the API key is `os.environ/LANGOP_MODEL_API_KEY` (the container
+ *   gets it from a secretKeyRef), the Redis password `os.environ/LANGOP_CACHE_REDIS_PASSWORD`;
+ * - nothing the spec asks for is dropped silently: every setting LiteLLM cannot express, and every
+ *   fallback to a weaker setting, is returned as a {@link FeatureIssue} for `FeaturesSupported`.
+ * Keys were verified against the pinned LiteLLM (test/contract/litellm, version in
+ * test/contract/setup/litellm.ts) by introspecting its Router, settings and parameter types.
+ *
+ * Decisions where the spec leaves room (documented for users in the report of FeaturesSupported):
+ * - `maxBackoff`, `backoffMultiplier` and `healthyThreshold` have no LiteLLM key; they are reported
+ *   only when they differ from their schema defaults (a decoded spec cannot tell a default from an
+ *   explicit value, and reporting defaults would degrade every model with a retry policy);
+ * - `caching.ttl` is rounded up to whole seconds (Redis `EX` takes integers), minimum 1;
+ * - with `strategy: weighted` every deployment of the model carries a `weight` (regions and the primary
+ *   weigh 100), because LiteLLM weighs missing weights as 0; when all weights are 0 they are left out
+ *   (LiteLLM would divide by zero) and that is reported;
+ * - `allowed_fails`/`cooldown_time` are rendered only while health checks are enabled.
+ */
+import type { LanguageModelSpec, ModelRegion } from "../../api/languagemodel.ts"
+import { parseDuration } from "../../api/shared.ts"
+import { toYaml, type YamlValue } from "./yaml.ts"
+
+// ---------------------------------------------------------------------------------------------------------
+// Input and output
+
+/** A fallback LanguageModel that exists and closes no cycle (decide.ts resolves them). */
+export interface ResolvedFallback {
+  /** `metadata.name` of the fallback LanguageModel (same namespace, LM-3). */
+  readonly modelRef: string
+  /** Its `spec.modelName`: the model group its own proxy serves. */
+  readonly modelName: string
+  /** `fallbacks[].conditions` of THIS model's entry, verbatim. */
+  readonly conditions: ReadonlyArray<string>
+}
+
+/** The operator's shared Redis as this model can use it (settings + the password Secret's presence). */
+export interface SharedRedisView {
+  readonly host: string
+  readonly port: number
+  /** The password Secret setting, or undefined for a Redis without password. */
+  readonly password?:
+    | {
+        readonly secretName: string
+        readonly key: string
+        /** Whether that Secret exists in the MODEL's namespace and has the key (Secrets are never copied). */
+        readonly present: boolean
+      }
+    | undefined
+}
+
+export interface RenderInput {
+  /** `metadata.name` of the LanguageModel (deployment ids, OTEL service name). */
+  readonly name: string
+  readonly namespace: string
+  /** Operator setting, e.g. `cluster.local` (fallback proxy URLs). */
+  readonly clusterDomain: string
+  /** The decoded spec (schema defaults applied). */
+  readonly spec: LanguageModelSpec
+  /** Resolved fallbacks in spec order. */
+  readonly fallbacks: ReadonlyArray<ResolvedFallback>
+  /** Operator shared-Redis setting; undefined when not configured. */
+  readonly sharedRedis: SharedRedisView | undefined
+  /** Operator OTLP collector endpoint; undefined when not configured. */
+  readonly otlpEndpoint: string | undefined
+}
+
+export type FeatureReason =
+  | "FallbackNotFound"
+  | "FallbackCycle"
+  | "CacheBackendUnavailable"
+  | "CacheBackendUnsupported"
+  | "RegionNotRepresentable"
+  | "TracingUnavailable"
+  | "PartiallySupported"
+
+/** One spec setting that is not (fully) honoured, for condition `FeaturesSupported`. */
+export interface FeatureIssue {
+  readonly reason: FeatureReason
+  readonly message: string
+}
+
+export type LiteLLMLogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR"
+
+export interface RenderedConfig {
+  /** The configuration as a value (what `text` serialises). */
+  readonly config: { readonly [key: string]: YamlValue }
+  /** `config.yaml`. */
+  readonly text: string
+  readonly issues: ReadonlyArray<FeatureIssue>
+  /** Backend actually rendered when caching is on. */
+  readonly cache: "local" | "redis" | undefined
+  /** The Redis password Secret the container must read into LANGOP_CACHE_REDIS_PASSWORD. */
+  readonly redisPassword: { readonly secretName: string; readonly key: string } | undefined
+  /** `prometheus` callback rendered (pod gets Prometheus annotations). */
+  readonly metrics: boolean
+  /** `otel` callback rendered: the container needs the OTEL env for this endpoint. */
+  readonly otlpEndpoint: string | undefined
+  /** openai-compatible / custom: `LITELLM_DROP_PARAMS=true`. */
+  readonly dropParams: boolean
+  /** `LITELLM_LOG`, when `observability.logging` is set. */
+  readonly logLevel: LiteLLMLogLevel | undefined
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Constants shared with the workload
+
+export const API_KEY_ENV = "LANGOP_MODEL_API_KEY"
+export const REDIS_PASSWORD_ENV = "LANGOP_CACHE_REDIS_PASSWORD"
+/** Key sent to keyless upstreams and to fallback proxies (which accept any key; LM-10). */
+export const DUMMY_API_KEY = "sk-local-dummy-key"
+/** Where the `secrets` volume is mounted (vertex credentials file). */
+export const SECRETS_MOUNT_PATH = "/etc/secrets"
+export const PROXY_SERVICE_PORT = 8000
+export const DEFAULT_TIMEOUT_SECONDS = 300
+
+const LOG_LEVELS: Readonly<Record<string, LiteLLMLogLevel>> = {
+  debug: "DEBUG",
+  info: "INFO",
+  warn: "WARNING",
+  error: "ERROR",
+}
+
+const ROUTING: Readonly<Record<string, string>> = {
+  "round-robin": "simple-shuffle",
+  random: "simple-shuffle",
+  weighted: "simple-shuffle",
+  "least-connections": "least-busy",
+  "latency-based": "latency-based-routing",
+}
+
+const PROVIDER_PREFIX: Readonly<Record<string, string>> = {
+  openai: "openai/",
+  anthropic: "anthropic/",
+  azure: "azure/",
+  bedrock: "bedrock/",
+  vertex: "vertex_ai/",
+  "openai-compatible": "openai/",
+  custom: "",
+}
+
+/** Keys of `additionalParameters` the operator owns (validation rejects them; never merged). */
+export const RESERVED_PARAMETERS: ReadonlySet<string> = new Set(["model", "api_key", "api_base"])
+
+// ---------------------------------------------------------------------------------------------------------
+// Small pure helpers (exported for tests)
+
+/** Duration string → seconds (float); undefined when unparseable. `500ms` → 0.5. */
+export const durationSeconds = (value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined
+  const ms = parseDuration(value)
+  return ms === undefined ? undefined : ms / 1000
+}
+
+/** LiteLLM `model` for a provider and model name. */
+export const litellmModel = (provider: string, modelName: string): string =>
+  `${PROVIDER_PREFIX[provider] ?? ""}${modelName}`
+
+/** `api_base` for a URL: `/v1` appended for openai-compatible and custom when the path is empty or `/`. */
+export const apiBase = (provider: string, url: string): string => {
+  if (provider !== "openai-compatible" && provider !== "custom") return url
+  if (!URL.canParse(url)) return url
+  const u = new URL(url)
+  if (u.pathname !== "/" && u.pathname !== "") return url
+  const [beforeQuery = url] = url.split(/[?#]/u)
+  return `${beforeQuery.replace(/\/+$/u, "")}/v1${url.slice(beforeQuery.length)}`
+}
+
+/** `additionalParameters` value: JSON number/boolean/null/array/object when it parses as one, else the string. */
+export const parameterValue = (raw: string): YamlValue => {
+  try {
+    const parsed: unknown = JSON.parse(raw)
+    if (typeof parsed === "string") return raw
+    return parsed as YamlValue
+  } catch {
+    return raw
+  }
+}
+
+/** Each share `max(1, floor(limit × wᵢ / Σw))`; equal shares when every weight is 0 (LM-8). */
+export const splitLimit = (limit: number, weights: ReadonlyArray<number>): ReadonlyArray<number> => {
+  if (weights.length <= 1) return weights.map(() => limit)
+  const total = weights.reduce((a, b) => a + b, 0)
+  const effective = total === 0 ? weights.map(() => 1) : weights
+  const sum = total === 0 ? weights.length : total
+  return effective.map((w) => Math.max(1, Math.floor((limit * w) / sum)))
+}
+
+const RETRY_CLASSES = [
+  "BadRequestErrorRetries",
+  "AuthenticationErrorRetries",
+  "TimeoutErrorRetries",
+  "RateLimitErrorRetries",
+  "ContentPolicyViolationErrorRetries",
+  "InternalServerErrorRetries",
+] as const
+type RetryClass = (typeof RETRY_CLASSES)[number]
+
+/** LiteLLM error class of an HTTP status code, or undefined when none maps. */
+export const retryClassOf = (code: number): RetryClass | undefined => {
+  if (code === 429) return "RateLimitErrorRetries"
+  if (code === 408 || code === 504) return "TimeoutErrorRetries"
+  if (code >= 500 && code <= 599) return "InternalServerErrorRetries"
+  if (code === 400) return "BadRequestErrorRetries"
+  if (code === 401 || code === 403) return "AuthenticationErrorRetries"
+  return undefined
+}
+
+/** `router_settings.retry_policy` and the codes that map to no class. */
+export const retryPolicy = (
+  codes: ReadonlyArray<number>,
+  attempts: number,
+): { readonly policy: Record<RetryClass, number>; readonly unmapped: ReadonlyArray<number> } => {
+  const classes = new Set(codes.map(retryClassOf))
+  const policy = Object.fromEntries(
+    RETRY_CLASSES.map((c) => [
+      c,
+      c !== "ContentPolicyViolationErrorRetries" && classes.has(c) ? attempts : 0,
+    ]),
+  ) as Record<RetryClass, number>
+  return { policy, unmapped: [...new Set(codes.filter((c) => retryClassOf(c) === undefined))] }
+}
+
+const sortedEntries = (m: Readonly<Record<string, string>> | undefined) =>
+  Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+
+// ---------------------------------------------------------------------------------------------------------
+// Deployments
+
+type Params = Record<string, YamlValue>
+
+interface OwnDeployment {
+  readonly id: string
+  readonly params: Params
+  readonly weight: number
+}
+
+const baseParams = (input: RenderInput): Params => {
+  const { spec } = input
+  const cfg = spec.configuration
+  const params: Params = {}
+  for (const [k, v] of sortedEntries(cfg?.additionalParameters))
+    if (!RESERVED_PARAMETERS.has(k)) params[k] = parameterValue(v)
+  params.model = litellmModel(spec.provider, spec.modelName)
+  if (spec.endpoint !== undefined && spec.endpoint !== "")
+    params.api_base = apiBase(spec.provider, spec.endpoint)
+  const keyless = spec.provider === "openai-compatible" || spec.provider === "custom"
+  if (spec.apiKeySecretRef !== undefined) {
+    if (spec.provider === "vertex")
+      params.vertex_credentials = `${SECRETS_MOUNT_PATH}/${spec.apiKeySecretRef.name}/${spec.apiKeySecretRef.key}`
+    else if (spec.provider !== "bedrock") params.api_key = `os.environ/${API_KEY_ENV}`
+  } else if (keyless) params.api_key = DUMMY_API_KEY
+  params.timeout = durationSeconds(spec.timeout) ?? DEFAULT_TIMEOUT_SECONDS
+  params.max_tokens = cfg?.maxTokens
+  params.temperature = cfg?.temperature
+  params.top_p = cfg?.topP
+  params.frequency_penalty = cfg?.frequencyPenalty
+  params.presence_penalty = cfg?.presencePenalty
+  params.stop = cfg?.stopSequences === undefined ? undefined : [...cfg.stopSequences]
+  return params
+}
+
+const regionOrder = (regions: ReadonlyArray<ModelRegion>) =>
+  regions
+    .map((r, i) => ({ r, i }))
+    .filter(({ r }) => r.enabled)
+    .sort(
+      (a, b) =>
+        (a.r.priority ?? Number.MAX_SAFE_INTEGER) - (b.r.priority ?? Number.MAX_SAFE_INTEGER) || a.i - b.i,
+    )
+    .map(({ r }) => r)
+
+const ownDeployments = (input: RenderInput, issues: Array<FeatureIssue>): ReadonlyArray<OwnDeployment> => {
+  const { spec, name } = input
+  const base = baseParams(input)
+  const endpoints = spec.loadBalancing?.endpoints ?? []
+  const regions = regionOrder(spec.regions ?? [])
+  const usesOrder =
+    endpoints.some((e) => e.priority !== undefined) || regions.some((r) => r.priority !== undefined)
+  const out: Array<OwnDeployment> = []
+  if (endpoints.length > 0)
+    endpoints.forEach((e, i) => {
+      out.push({
+        id: `${name}-ep-${i}`,
+        weight: e.weight,
+        params: {
+          ...base,
+          api_base: apiBase(spec.provider, e.url),
+          ...(usesOrder && e.priority !== undefined ? { order: e.priority } : {}),
+          ...(e.region !== undefined && e.region !== "" ? { region_name: e.region } : {}),
+        },
+      })
+    })
+  else out.push({ id: `${name}-primary`, weight: 100, params: base })
+  for (const r of regions) {
+    const hasEndpoint = r.endpoint !== undefined && r.endpoint !== ""
+    const regional: Params = {}
+    if (hasEndpoint) regional.api_base = apiBase(spec.provider, r.endpoint ?? "")
+    else if (spec.provider === "bedrock") regional.aws_region_name = r.name
+    else if (spec.provider === "vertex") regional.vertex_location = r.name
+    else {
+      issues.push({
+        reason: "RegionNotRepresentable",
+        message: `region ${r.name} has no endpoint and provider ${spec.provider} has no region parameter; not rendered`,
+      })
+      continue
+    }
+    out.push({
+      id: `${name}-region-${r.name}`,
+      weight: 100,
+      params: {
+        ...base,
+        ...regional,
+        ...(usesOrder && r.priority !== undefined ? { order: r.priority } : {}),
+        region_name: r.name,
+      },
+    })
+  }
+  return out
+}
+
+/** Rate limits split by weight, weights for the weighted strategy, `model_info`. */
+const finishDeployments = (
+  input: RenderInput,
+  own: ReadonlyArray<OwnDeployment>,
+  issues: Array<FeatureIssue>,
+): ReadonlyArray<YamlValue> => {
+  const { spec } = input
+  const limits = spec.rateLimits
+  const weights = own.map((d) => d.weight)
+  const share = (limit: number | undefined) =>
+    limit === undefined ? own.map(() => undefined) : splitLimit(limit, weights)
+  const rpm = share(limits?.requestsPerMinute)
+  const tpm = share(limits?.tokensPerMinute)
+  const parallel = share(limits?.concurrentRequests)
+  const weighted = (spec.loadBalancing?.strategy ?? "round-robin") === "weighted"
+  const allZero = weights.every((w) => w === 0)
+  if (weighted && allZero)
+    issues.push({
+      reason: "PartiallySupported",
+      message: "loadBalancing: every endpoint has weight 0; weights ignored (requests are shuffled evenly)",
+    })
+  const cost = spec.costTracking?.enabled === true ? spec.costTracking : undefined
+  const modelInfo = (id: string): Params => ({
+    id,
+    input_cost_per_token: cost?.inputTokenCost === undefined ? undefined : cost.inputTokenCost / 1000,
+    output_cost_per_token: cost?.outputTokenCost === undefined ? undefined : cost.outputTokenCost / 1000,
+  })
+  return own.map((d, i) => ({
+    model_name: spec.modelName,
+    litellm_params: {
+      ...d.params,
+      rpm: rpm[i],
+      tpm: tpm[i],
+      max_parallel_requests: parallel[i],
+      ...(weighted && !allZero ? { weight: d.weight } : {}),
+    },
+    model_info: modelInfo(d.id),
+  }))
+}
+
+export const fallbackGroup = (modelRef: string): string => `fallback/${modelRef}`
+
+const fallbackDeployment = (input: RenderInput, f: ResolvedFallback): YamlValue => ({
+  model_name: fallbackGroup(f.modelRef),
+  litellm_params: {
+    model: `openai/${f.modelName}`,
+    api_base: `http://${f.modelRef}.${input.namespace}.svc.${input.clusterDomain}:${PROXY_SERVICE_PORT}/v1`,
+    api_key: DUMMY_API_KEY,
+  },
+  model_info: { id: `${input.name}-fallback-${f.modelRef}` },
+})
+
+// ---------------------------------------------------------------------------------------------------------
+// Settings sections
+
+const hasCondition = (conditions: ReadonlyArray<string>, ...words: ReadonlyArray<string>) =>
+  conditions.some((c) => words.includes(c.trim().toLowerCase()))
+
+const fallbackChains = (input: RenderInput): Params => {
+  const chain = (pick: (f: ResolvedFallback) => boolean) => {
+    const groups = input.fallbacks.filter(pick).map((f) => fallbackGroup(f.modelRef))
+    return groups.length === 0 ? undefined : [{ [input.spec.modelName]: groups }]
+  }
+  const contextWindow = (f: ResolvedFallback) =>
+    hasCondition(f.conditions, "context_window", "context-window")
+  const contentPolicy = (f: ResolvedFallback) =>
+    hasCondition(f.conditions, "content_policy", "content-policy")
+  return {
+    fallbacks: chain(
+      (f) =>
+        f.conditions.length === 0 ||
+        f.conditions.some(
+          (c) => !hasCondition([c], "context_window", "context-window", "content_policy", "content-policy"),
+        ),
+    ),
+    context_window_fallbacks: chain(contextWindow),
+    content_policy_fallbacks: chain(contentPolicy),
+  }
+}
+
+const routerSettings = (input: RenderInput, issues: Array<FeatureIssue>): Params => {
+  const { spec } = input
+  const lb = spec.loadBalancing
+  const health = lb?.healthCheck?.enabled === true ? lb.healthCheck : undefined
+  const retry = spec.retryPolicy
+  const out: Params = { routing_strategy: ROUTING[lb?.strategy ?? "round-robin"] ?? "simple-shuffle" }
+  if (retry !== undefined) {
+    out.num_retries = retry.maxAttempts
+    const backoff = durationSeconds(retry.initialBackoff)
+    if (backoff !== undefined) out.retry_after = Math.ceil(backoff)
+    if (retry.retryableStatusCodes !== undefined) {
+      const { policy, unmapped } = retryPolicy(retry.retryableStatusCodes, retry.maxAttempts)
+      out.retry_policy = policy
+      if (unmapped.length > 0)
+        issues.push({
+          reason: "PartiallySupported",
+          message: `retryPolicy.retryableStatusCodes ${unmapped.join(", ")} map to no LiteLLM error class; ignored`,
+        })
+    }
+    if (retry.maxBackoff !== "30s")
+      issues.push({
+        reason: "PartiallySupported",
+        message: "retryPolicy.maxBackoff is not representable in LiteLLM; ignored",
+      })
+    if (retry.backoffMultiplier !== 2)
+      issues.push({
+        reason: "PartiallySupported",
+        message: "retryPolicy.backoffMultiplier is not representable in LiteLLM; ignored",
+      })
+  }
+  if (health !== undefined) {
+    out.allowed_fails = health.unhealthyThreshold
+    out.cooldown_time = durationSeconds(health.interval)
+    if (health.healthyThreshold !== 2)
+      issues.push({
+        reason: "PartiallySupported",
+        message: "loadBalancing.healthCheck.healthyThreshold is not representable in LiteLLM; ignored",
+      })
+  }
+  return { ...out, ...fallbackChains(input) }
+}
+
+interface CacheRendering {
+  readonly params: Params | undefined
+  readonly backend: "local" | "redis" | undefined
+  readonly redisPassword: { readonly secretName: string; readonly key: string } | undefined
+}
+
+const cacheSettings = (input: RenderInput, issues: Array<FeatureIssue>): CacheRendering => {
+  const caching = input.spec.caching
+  if (caching?.enabled !== true) return { params: undefined, backend: undefined, redisPassword: undefined }
+  const ttlSeconds = durationSeconds(caching.ttl)
+  const ttl = ttlSeconds === undefined ? undefined : Math.max(1, Math.ceil(ttlSeconds))
+  if (caching.maxSize !== undefined)
+    issues.push({
+      reason: "PartiallySupported",
+      message: "caching.maxSize has no LiteLLM equivalent; ignored",
+    })
+  const local = { params: { type: "local", ttl }, backend: "local" as const, redisPassword: undefined }
+  if (caching.backend === "memcached") {
+    issues.push({
+      reason: "CacheBackendUnsupported",
+      message: "caching.backend memcached is not supported by LiteLLM; using the in-memory cache",
+    })
+    return local
+  }
+  if (caching.backend !== "redis") return local
+  const redis = input.sharedRedis
+  if (redis === undefined) {
+    issues.push({
+      reason: "CacheBackendUnavailable",
+      message:
+        "caching.backend redis: the operator has no shared Redis configured; using the in-memory cache",
+    })
+    return local
+  }
+  if (redis.password !== undefined && !redis.password.present) {
+    issues.push({
+      reason: "CacheBackendUnavailable",
+      message: `caching.backend redis: Secret ${redis.password.secretName} with key ${redis.password.key} for the Redis password is missing in namespace ${input.namespace}; using the in-memory cache`,
+    })
+    return local
+  }
+  const password = redis.password
+  return {
+    params: {
+      type: "redis",
+      host: redis.host,
+      port: redis.port,
+      password: password === undefined ? undefined : `os.environ/${REDIS_PASSWORD_ENV}`,
+      ttl,
+    },
+    backend: "redis",
+    redisPassword:
+      password === undefined ? undefined : { secretName: password.secretName, key: password.key },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The whole file
+
+/** Renders `config.yaml` and reports what the spec asks for but LiteLLM cannot do. */
+export const renderLiteLLMConfig = (input: RenderInput): RenderedConfig => {
+  const { spec } = input
+  const issues: Array<FeatureIssue> = []
+  const own = finishDeployments(input, ownDeployments(input, issues), issues)
+  const modelList = [...own, ...input.fallbacks.map((f) => fallbackDeployment(input, f))]
+  const router = routerSettings(input, issues)
+  const cache = cacheSettings(input, issues)
+
+  const obs = spec.observability
+  const metrics = obs?.metrics === true
+  const wantsTracing = obs?.tracing === true
+  const otlpEndpoint = wantsTracing ? input.otlpEndpoint : undefined
+  if (wantsTracing && input.otlpEndpoint === undefined)
+    issues.push({
+      reason: "TracingUnavailable",
+      message: "observability.tracing: the operator has no OTLP collector configured; no traces are exported",
+    })
+  const callbacks = [...(metrics ? ["prometheus"] : []), ...(otlpEndpoint !== undefined ? ["otel"] : [])]
+  const logging = obs?.logging
+  if (logging !== undefined && logging.logRequests !== logging.logResponses)
+    issues.push({
+      reason: "PartiallySupported",
+      message:
+        "observability.logging: LiteLLM logs request and response messages together; both are logged unless both logRequests and logResponses are false",
+    })
+  const dropParams = spec.provider === "openai-compatible" || spec.provider === "custom"
+
+  const health =
+    spec.loadBalancing?.healthCheck?.enabled === true ? spec.loadBalancing.healthCheck : undefined
+  const config = {
+    model_list: modelList,
+    router_settings: router,
+    litellm_settings: {
+      drop_params: dropParams ? true : undefined,
+      callbacks: callbacks.length === 0 ? undefined : callbacks,
+      turn_off_message_logging:
+        logging !== undefined && !logging.logRequests && !logging.logResponses ? true : undefined,
+      cache: cache.params === undefined ? undefined : true,
+      cache_params: cache.params,
+    },
+    general_settings: {
+      background_health_checks: health !== undefined,
+      health_check_interval: health === undefined ? undefined : durationSeconds(health.interval),
+    },
+  }
+  return {
+    config,
+    text: toYaml(config),
+    issues,
+    cache: cache.backend,
+    redisPassword: cache.redisPassword,
+    metrics,
+    otlpEndpoint,
+    dropParams,
+    logLevel: logging === undefined ? undefined : LOG_LEVELS[logging.level],
+  }
+}
