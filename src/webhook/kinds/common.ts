@@ -274,39 +274,51 @@ const withNamespace = <T>(decoded: T, namespace: string): T => {
   return { ...decoded, metadata: { ...decoded.metadata, namespace } }
 }
 
-/** `/validate/<plural>`: decode, then the kind's checks; see the module header for the guarantees. */
-export const validatingHandler =
-  <S extends Schema.Decoder<unknown>>(
-    admission: KindAdmission<S>,
-    lookup: WebhookLookupShape,
-    options: ValidationOptions = {},
-  ): AdmissionHandler =>
-  (request) =>
-    Effect.gen(function* () {
-      if (request.operation === "DELETE") {
-        if (admission.validateDelete === undefined) return allow(request)
-        const old = request.oldObject
-        if (!isObject(old)) return notAnObject(request, admission.kind, "oldObject")
-        const decoded = decodeFindings(admission.schema, old)
-        // An object that no longer decodes can still be deleted; there is nothing to warn about then.
-        if (Result.isFailure(decoded)) return allow(request)
-        const namespace = namespaceOf(request, old)
-        const findings = yield* admission.validateDelete({
+/** What validation made of a review: skipped (X-7, other operations), refused outright, or findings. */
+export type Evaluation =
+  | { readonly _tag: "Skipped" }
+  | { readonly _tag: "Refused"; readonly response: AdmissionResponse }
+  | { readonly _tag: "Evaluated"; readonly findings: ReadonlyArray<Finding> }
+
+const skipped: Evaluation = { _tag: "Skipped" }
+const evaluated = (findings: ReadonlyArray<Finding>): Evaluation => ({ _tag: "Evaluated", findings })
+
+/** Decode, then the kind's checks: the findings of one review (see the module header). */
+export const evaluate = <S extends Schema.Decoder<unknown>>(
+  admission: KindAdmission<S>,
+  request: AdmissionRequest,
+  lookup: WebhookLookupShape,
+  options: ValidationOptions = {},
+): Effect.Effect<Evaluation> =>
+  Effect.gen(function* () {
+    if (request.operation === "DELETE") {
+      if (admission.validateDelete === undefined) return skipped
+      const old = request.oldObject
+      if (!isObject(old))
+        return { _tag: "Refused", response: notAnObject(request, admission.kind, "oldObject") }
+      const decoded = decodeFindings(admission.schema, old)
+      // An object that no longer decodes can still be deleted; there is nothing to warn about then.
+      if (Result.isFailure(decoded)) return skipped
+      const namespace = namespaceOf(request, old)
+      return evaluated(
+        yield* admission.validateDelete({
           request,
           oldObject: withNamespace(decoded.success, namespace),
           namespace,
           lookup,
-        })
-        return respond(request, findings)
-      }
-      if (request.operation !== "CREATE" && request.operation !== "UPDATE") return allow(request)
-      if (skipsAdmission(request)) return allow(request)
-      const object = request.object
-      if (!isObject(object)) return notAnObject(request, admission.kind, "object")
-      const decoded = decodeFindings(admission.schema, object)
-      if (Result.isFailure(decoded)) return respond(request, decoded.failure)
-      const namespace = namespaceOf(request, object)
-      const findings = yield* admission.validate({
+        }),
+      )
+    }
+    if (request.operation !== "CREATE" && request.operation !== "UPDATE") return skipped
+    if (skipsAdmission(request)) return skipped
+    const object = request.object
+    if (!isObject(object))
+      return { _tag: "Refused", response: notAnObject(request, admission.kind, "object") }
+    const decoded = decodeFindings(admission.schema, object)
+    if (Result.isFailure(decoded)) return evaluated(decoded.failure)
+    const namespace = namespaceOf(request, object)
+    return evaluated(
+      yield* admission.validate({
         request,
         object: withNamespace(decoded.success, namespace),
         oldObject:
@@ -314,6 +326,25 @@ export const validatingHandler =
         namespace,
         lookup,
         options,
-      })
-      return respond(request, findings)
+      }),
+    )
+  })
+
+/** `/validate/<plural>`: {@link evaluate}, answered with every finding at once. */
+export const validatingHandler =
+  <S extends Schema.Decoder<unknown>>(
+    admission: KindAdmission<S>,
+    lookup: WebhookLookupShape,
+    options: ValidationOptions = {},
+  ): AdmissionHandler =>
+  (request) =>
+    Effect.map(evaluate(admission, request, lookup, options), (evaluation) => {
+      switch (evaluation._tag) {
+        case "Skipped":
+          return allow(request)
+        case "Refused":
+          return evaluation.response
+        case "Evaluated":
+          return respond(request, evaluation.findings)
+      }
     })

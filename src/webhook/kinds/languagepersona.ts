@@ -80,7 +80,11 @@ export const PersonaRules = defineRules("languagepersona", {
   },
 })
 
-export const personaRuleCatalog = [...Object.values(PersonaRules), ...Object.values(CommonRules)]
+/** All rules this kind's webhook applies (`ownSpec` is only the fallback for errors validate.ts may add later). */
+export const personaRuleCatalog = [
+  ...Object.values(PersonaRules).filter((rule) => rule !== PersonaRules.ownSpec),
+  ...Object.values(CommonRules),
+]
 
 const ruleForIssue = (path: string): Rule => {
   if (/^spec\.rules\[\d+\]\.name$/u.test(path)) return PersonaRules.ruleName

@@ -42,10 +42,11 @@ export const ToolRules = defineRules("languagetool", {
   },
 })
 
+/** All rules this kind's webhook applies (tools look nothing up: no reference rules). */
 export const toolRuleCatalog = [
   ...Object.values(ToolRules),
   ...Object.values(EgressRules),
-  ...Object.values(CommonRules),
+  CommonRules.schema,
 ]
 
 export const MAX_SIDECAR_TOOL_NAME_LENGTH = 58
