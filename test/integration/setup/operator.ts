@@ -10,6 +10,8 @@
 // subresource. Dry-run requests are recorded with `dryRun: true` (they never persist anything).
 import { Effect, Exit, Fiber, Layer } from "effect"
 import { KubeClient, type KubeClientShape, layerFromFile } from "../../../src/kube/client.ts"
+import { Dns } from "../../../src/network/dns.ts"
+import { DnsMemory } from "../../../src/network/memory.ts"
 import type { Controller } from "../../../src/runtime/controller.ts"
 import { type RuntimeServices, runManager, runtimeLayer } from "../../../src/runtime/manager.ts"
 import { RuntimeMetrics } from "../../../src/runtime/metrics.ts"
@@ -38,7 +40,12 @@ export interface OperatorOptions {
   /** Periodic resync of every cached object (ms); default off. */
   readonly resyncPeriodMs?: number
   readonly concurrency?: number
+  /** Name resolution for egress `dns` names; default: the system resolver configuration. */
+  readonly dns?: Layer.Layer<Dns>
 }
+
+/** What the operator's controllers may require: the runtime plus the egress name resolution services. */
+export type OperatorServices = KubeClient | RuntimeServices | Dns | DnsMemory
 
 const recording = (inner: KubeClientShape, log: Array<RecordedWrite>): KubeClientShape => {
   const note = (w: RecordedWrite) => Effect.sync(() => log.push(w))
@@ -107,7 +114,7 @@ const recording = (inner: KubeClientShape, log: Array<RecordedWrite>): KubeClien
 
 /** Starts the manager in the background; resolves once it is running (caches sync before reconciles). */
 export const startOperator = async (
-  controllers: ReadonlyArray<Controller<KubeClient | RuntimeServices>>,
+  controllers: ReadonlyArray<Controller<OperatorServices>>,
   options: OperatorOptions = {},
 ): Promise<RunningOperator> => {
   const log: Array<RecordedWrite> = []
@@ -118,7 +125,10 @@ export const startOperator = async (
   const layer = runtimeLayer({
     instance: "integration-test",
     ...(options.resyncPeriodMs !== undefined ? { resyncPeriodMs: options.resyncPeriodMs } : {}),
-  }).pipe(Layer.provideMerge(client))
+  }).pipe(
+    Layer.provideMerge(client),
+    Layer.merge(Layer.mergeAll(options.dns ?? Dns.layer(), DnsMemory.layer)),
+  )
   let metricsText: () => Promise<string> = () => Promise.resolve("")
   const program = Effect.gen(function* () {
     const metrics = yield* RuntimeMetrics

@@ -1,0 +1,151 @@
+/**
+ * Carries out a LanguageTool plan against the API server.
+ *
+ * Guarantees: children are written by server-side apply (forced, under the configured field manager)
+ * only when they differ from the live object (common/apply.ts); deletions carry a uid precondition and
+ * touch only children we control; the finalizer is added by JSON patch with a resourceVersion test;
+ * status is written through the status subresource only when it changed, computed from the Deployment as
+ * stored after the writes. Every child is attempted even if an earlier one failed; failures are reported
+ * in status (`<Object>Error`) and then fail the reconcile so the runner retries with backoff.
+ */
+import { type Duration, Effect } from "effect"
+import { API_VERSION } from "../../api/shared.ts"
+import { KubeClient } from "../../kube/client.ts"
+import { describeError, type KubeError } from "../../kube/errors.ts"
+import type { KubeObject } from "../../kube/objects.ts"
+import { Langop } from "../../kube/resources.ts"
+import { Reconciled } from "../../runtime/controller.ts"
+import { EventRecorder } from "../../runtime/events.ts"
+import { applyIfChanged } from "../common/apply.ts"
+import { addFinalizerOps, removeFinalizerOps } from "../common/finalizer.ts"
+import {
+  decideStatus,
+  type Observed,
+  ROLE_RESOURCE,
+  type Role,
+  type ToolInput,
+  type ToolPlan,
+} from "./decide.ts"
+import type { DeploymentView } from "./workload.ts"
+
+export interface ActOptions {
+  /** Server-side apply field manager (setting LANGOP_FIELD_MANAGER). */
+  readonly fieldManager: string
+  /** Requeue delay while waiting for the LanguageCluster (LANGOP_DEPENDENCY_WAIT_REQUEUE). */
+  readonly dependencyWait: Duration.Input
+  /** Requeue delay when the egress policy has DNS-derived peers (LANGOP_DNS_REFRESH_INTERVAL). */
+  readonly dnsRefresh: Duration.Input
+}
+
+interface ToolMeta {
+  readonly metadata: {
+    readonly name?: string
+    readonly namespace?: string
+    readonly uid?: string
+    readonly resourceVersion?: string
+    readonly finalizers?: ReadonlyArray<string>
+  }
+}
+
+const at = (t: ToolMeta) => ({ name: t.metadata.name ?? "", namespace: t.metadata.namespace ?? "" })
+
+const reference = (t: ToolMeta) => ({
+  apiVersion: API_VERSION,
+  kind: "LanguageTool",
+  name: t.metadata.name,
+  namespace: t.metadata.namespace,
+  uid: t.metadata.uid,
+})
+
+export const act = Effect.fn("languagetool.act")(function* (
+  input: ToolInput,
+  plan: ToolPlan,
+  options: ActOptions,
+) {
+  const kube = yield* KubeClient
+  const recorder = yield* EventRecorder
+  const { tool } = input
+
+  if (plan.addFinalizer) {
+    const ops = addFinalizerOps(tool.metadata)
+    if (ops !== undefined)
+      yield* kube.patch(
+        Langop.LanguageTool,
+        at(tool),
+        { type: "json", ops },
+        { fieldManager: options.fieldManager },
+      )
+  }
+
+  const errors: Array<{ role: Role; message: string; error: KubeError }> = []
+  let deployment: DeploymentView | undefined = input.live.deployment as DeploymentView | undefined
+  if (plan._tag === "Reconcile") {
+    for (const child of plan.apply) {
+      const written = yield* Effect.result(
+        applyIfChanged(kube, ROLE_RESOURCE[child.role], child.desired, child.live, {
+          fieldManager: options.fieldManager,
+        }),
+      )
+      if (written._tag === "Failure")
+        errors.push({
+          role: child.role,
+          message: `applying ${child.desired.kind} "${child.desired.metadata.name ?? ""}" failed: ${describeError(written.failure)}`,
+          error: written.failure,
+        })
+      else if (child.role === "deployment") deployment = written.success.object as DeploymentView
+    }
+    for (const child of plan.delete) {
+      const deleted = yield* Effect.result(
+        kube
+          .delete(
+            ROLE_RESOURCE[child.role],
+            { namespace: tool.metadata.namespace, name: child.name },
+            child.uid !== undefined ? { preconditions: { uid: child.uid } } : {},
+          )
+          .pipe(Effect.catchTag("NotFound", () => Effect.void)),
+      )
+      if (deleted._tag === "Failure")
+        errors.push({
+          role: child.role,
+          message: `deleting ${ROLE_RESOURCE[child.role].kind} "${child.name}" failed: ${describeError(deleted.failure)}`,
+          error: deleted.failure,
+        })
+      else if (child.role === "deployment") deployment = undefined
+    }
+  }
+
+  const observed: Observed = { deployment, errors: errors.map(({ role, message }) => ({ role, message })) }
+  const outcome = decideStatus(input, plan, observed)
+  if (outcome.statusChanged) {
+    const body: KubeObject = {
+      apiVersion: API_VERSION,
+      kind: "LanguageTool",
+      metadata: at(tool),
+      status: outcome.status,
+    }
+    yield* kube.apply(Langop.LanguageTool, body, {
+      fieldManager: options.fieldManager,
+      force: true,
+      subresource: "status",
+    })
+  }
+  for (const e of outcome.events)
+    yield* recorder.record({ regarding: reference(tool), action: "Reconcile", ...e })
+
+  const first = errors[0]
+  if (first !== undefined) return yield* Effect.fail(first.error)
+  if (plan._tag === "Blocked")
+    return plan.wait ? Reconciled.requeueAfter(options.dependencyWait) : Reconciled.done
+  return plan.requeueDns ? Reconciled.requeueAfter(options.dnsRefresh) : Reconciled.done
+})
+
+/** Deletion: nothing to clean up beyond garbage collection (README §5); drop the finalizer. */
+export const cleanup = Effect.fn("languagetool.cleanup")(function* (tool: ToolMeta, fieldManager: string) {
+  const kube = yield* KubeClient
+  const ops = removeFinalizerOps(tool.metadata)
+  if (ops !== undefined)
+    yield* kube
+      .patch(Langop.LanguageTool, at(tool), { type: "json", ops }, { fieldManager })
+      .pipe(Effect.catchTag("NotFound", () => Effect.void))
+  return Reconciled.done
+})

@@ -1,0 +1,291 @@
+/**
+ * The objects a LanguageTool generates (languagetool.md §Service mode, README §3–§6.3). PURE builders:
+ * tool + a few gathered facts → complete desired objects, ready for server-side apply.
+ *
+ * Guarantees:
+ * - Deterministic: no timestamps, no randomness, label/annotation maps sorted; the config hash depends only
+ *   on the container env and the resourceVersions of the ConfigMaps/Secrets the env reads.
+ * - Selectors use only the four common labels (never `langop.io/cluster`), so changing `clusterRef` never
+ *   touches an immutable Deployment selector.
+ * - Every pass-through field of the spec is honoured (README X-10); the pod meets the `restricted` Pod
+ *   Security Standard (restricted pod/container security contexts are always set).
+ * - `replicas` is omitted while the HPA is enabled, so the operator and the autoscaler never fight.
+ */
+import type { EnvVar } from "../../api/k8s/index.ts"
+import { QUANTITY_PATTERN } from "../../api/k8s/index.ts"
+import type { LanguageTool } from "../../api/languagetool.ts"
+import type { KubeObject } from "../../kube/objects.ts"
+import { canonicalJson, configHash } from "../common/hash.ts"
+import {
+  ANNOTATION_CONFIG_HASH,
+  commonLabels,
+  objectLabels,
+  podTemplateAnnotations,
+  podTemplateLabels,
+  sortedRecord,
+} from "../common/labels.ts"
+import { controllerRef } from "../common/ownership.ts"
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../common/security.ts"
+
+export const KIND = "LanguageTool"
+export const CONTAINER_NAME = "tool"
+export const PORT_NAME = "http"
+
+export const configMapName = (tool: string): string => `${tool}-tool`
+
+/** A ConfigMap or Secret the container env reads, with its resourceVersion (undefined = missing). */
+export interface EnvSourceVersion {
+  readonly kind: "ConfigMap" | "Secret"
+  readonly name: string
+  readonly resourceVersion: string | undefined
+}
+
+/** Names of the ConfigMaps and Secrets that `env` / `envFrom` read (read once, at container start). */
+export const envReferences = (
+  tool: LanguageTool,
+): { readonly configMaps: ReadonlyArray<string>; readonly secrets: ReadonlyArray<string> } => {
+  const configMaps = new Set<string>()
+  const secrets = new Set<string>()
+  for (const e of tool.spec.env ?? []) {
+    const cm = e.valueFrom?.configMapKeyRef?.name
+    const secret = e.valueFrom?.secretKeyRef?.name
+    if (cm !== undefined && cm !== "") configMaps.add(cm)
+    if (secret !== undefined && secret !== "") secrets.add(secret)
+  }
+  for (const e of tool.spec.envFrom ?? []) {
+    if (e.configMapRef?.name !== undefined && e.configMapRef.name !== "") configMaps.add(e.configMapRef.name)
+    if (e.secretRef?.name !== undefined && e.secretRef.name !== "") secrets.add(e.secretRef.name)
+  }
+  return { configMaps: [...configMaps].sort(), secrets: [...secrets].sort() }
+}
+
+/** README §6.3: the user's env verbatim, then `PORT=<port>` unless the user defines PORT (TL-2). */
+export const containerEnv = (tool: LanguageTool): ReadonlyArray<EnvVar> => {
+  const user = tool.spec.env ?? []
+  return user.some((e) => e.name === "PORT")
+    ? user
+    : [...user, { name: "PORT", value: String(tool.spec.port) }]
+}
+
+/** `langop.io/config-hash`: env + the versions of what it reads at start (a change rolls the pods). */
+export const toolConfigHash = (tool: LanguageTool, sources: ReadonlyArray<EnvSourceVersion>): string =>
+  configHash({
+    env: containerEnv(tool),
+    envFrom: tool.spec.envFrom ?? [],
+    sources: [...sources]
+      .sort((a, b) => (`${a.kind}/${a.name}` < `${b.kind}/${b.name}` ? -1 : 1))
+      .map((s) => `${s.kind}/${s.name}@${s.resourceVersion ?? "missing"}`),
+  })
+
+/** Service-mode default: a TCP readiness probe on the port so Services route only to listening pods. */
+export const defaultReadinessProbe = (port: number) => ({
+  tcpSocket: { port },
+  periodSeconds: 5,
+  timeoutSeconds: 1,
+  failureThreshold: 3,
+})
+
+const meta = (tool: LanguageTool, name: string, cluster: string | undefined) => ({
+  name,
+  namespace: tool.metadata.namespace ?? "",
+  labels: sortedRecord(objectLabels(KIND, tool.metadata.name ?? "", cluster)),
+  ownerReferences: [controllerRef({ kind: KIND, metadata: tool.metadata })],
+})
+
+/** Only keys whose value is defined (the API server omits absent optional fields). */
+const present = <T extends Record<string, unknown>>(record: T): Partial<T> =>
+  Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Partial<T>
+
+/** ConfigMap `<name>-tool`: `tool.json` (the spec, keys sorted), `name`, `namespace`, `type`. */
+export const desiredConfigMap = (tool: LanguageTool, cluster: string | undefined): KubeObject => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: meta(tool, configMapName(tool.metadata.name ?? ""), cluster),
+  data: {
+    "tool.json": canonicalJson(tool.spec),
+    name: tool.metadata.name ?? "",
+    namespace: tool.metadata.namespace ?? "",
+    type: tool.spec.type,
+  },
+})
+
+export const desiredDeployment = (
+  tool: LanguageTool,
+  cluster: string | undefined,
+  sources: ReadonlyArray<EnvSourceVersion>,
+): KubeObject => {
+  const { spec } = tool
+  const name = tool.metadata.name ?? ""
+  const hpaEnabled = spec.horizontalPodAutoscaler?.enabled === true
+  const strategy =
+    spec.updateStrategy === undefined
+      ? undefined
+      : spec.updateStrategy.type === "Recreate"
+        ? { type: "Recreate" }
+        : {
+            type: "RollingUpdate",
+            ...(spec.updateStrategy.rollingUpdate !== undefined &&
+            Object.keys(spec.updateStrategy.rollingUpdate).length > 0
+              ? { rollingUpdate: spec.updateStrategy.rollingUpdate }
+              : {}),
+          }
+  const container = present({
+    name: CONTAINER_NAME,
+    image: spec.image,
+    imagePullPolicy: spec.imagePullPolicy,
+    ports: [{ name: PORT_NAME, containerPort: spec.port, protocol: "TCP" }],
+    env: containerEnv(tool),
+    envFrom: spec.envFrom,
+    resources: spec.resources,
+    volumeMounts: spec.volumeMounts,
+    livenessProbe: spec.livenessProbe,
+    readinessProbe: spec.readinessProbe ?? defaultReadinessProbe(spec.port),
+    startupProbe: spec.startupProbe,
+    securityContext: restrictedContainerSecurityContext(),
+  })
+  const podSpec = present({
+    imagePullSecrets: spec.imagePullSecrets,
+    nodeSelector: spec.nodeSelector,
+    affinity: spec.affinity,
+    tolerations: spec.tolerations,
+    topologySpreadConstraints: spec.topologySpreadConstraints,
+    serviceAccountName: spec.serviceAccountName,
+    securityContext: restrictedPodSecurityContext(spec.securityContext),
+    volumes: spec.volumes,
+    containers: [container],
+  })
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: meta(tool, name, cluster),
+    spec: present({
+      replicas: hpaEnabled ? undefined : spec.replicas,
+      selector: { matchLabels: commonLabels(KIND, name) },
+      strategy,
+      template: {
+        metadata: {
+          labels: podTemplateLabels(KIND, name, cluster, spec.podLabels),
+          annotations: podTemplateAnnotations(spec.podAnnotations, {
+            [ANNOTATION_CONFIG_HASH]: toolConfigHash(tool, sources),
+          }),
+        },
+        spec: podSpec,
+      },
+    }),
+  }
+}
+
+export const desiredService = (tool: LanguageTool, cluster: string | undefined): KubeObject => {
+  const name = tool.metadata.name ?? ""
+  const annotations = tool.spec.serviceAnnotations
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      ...meta(tool, name, cluster),
+      ...(annotations !== undefined && Object.keys(annotations).length > 0
+        ? { annotations: sortedRecord(annotations) }
+        : {}),
+    },
+    spec: {
+      type: tool.spec.serviceType,
+      selector: commonLabels(KIND, name),
+      ports: [{ name: PORT_NAME, port: tool.spec.port, targetPort: tool.spec.port, protocol: "TCP" }],
+    },
+  }
+}
+
+/** `policy/v1` PodDisruptionBudget; undefined when `spec.podDisruptionBudget` is unset. */
+export const desiredPdb = (tool: LanguageTool, cluster: string | undefined): KubeObject | undefined => {
+  const pdb = tool.spec.podDisruptionBudget
+  if (pdb === undefined) return undefined
+  const name = tool.metadata.name ?? ""
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: meta(tool, name, cluster),
+    spec: present({
+      selector: { matchLabels: commonLabels(KIND, name) },
+      minAvailable: pdb.minAvailable,
+      maxUnavailable: pdb.maxUnavailable,
+    }),
+  }
+}
+
+const quantity = new RegExp(QUANTITY_PATTERN, "u")
+
+export interface HpaPlan {
+  readonly object: KubeObject | undefined
+  /** Metrics that could not be expressed (`AutoscalingReady=False`, `UnsupportedMetric`). */
+  readonly unsupported: ReadonlyArray<string>
+}
+
+/** `autoscaling/v2` HorizontalPodAutoscaler (TL-1); undefined object when the HPA is not enabled. */
+export const desiredHpa = (tool: LanguageTool, cluster: string | undefined): HpaPlan => {
+  const hpa = tool.spec.horizontalPodAutoscaler
+  if (hpa === undefined || !hpa.enabled) return { object: undefined, unsupported: [] }
+  const name = tool.metadata.name ?? ""
+  const utilization = (resource: string, percent: number) => ({
+    type: "Resource",
+    resource: { name: resource, target: { type: "Utilization", averageUtilization: percent } },
+  })
+  const metrics: Array<unknown> = []
+  const unsupported: Array<string> = []
+  if (hpa.targetCPUUtilizationPercentage !== undefined)
+    metrics.push(utilization("cpu", hpa.targetCPUUtilizationPercentage))
+  if (hpa.targetMemoryUtilizationPercentage !== undefined)
+    metrics.push(utilization("memory", hpa.targetMemoryUtilizationPercentage))
+  for (const [i, m] of (hpa.customMetrics ?? []).entries()) {
+    const where = `spec.horizontalPodAutoscaler.customMetrics[${i}] (${m.name})`
+    if (m.type === "Object") {
+      unsupported.push(
+        `${where}: type Object needs a described object, which the spec cannot express; skipped`,
+      )
+      continue
+    }
+    if (!quantity.test(m.target)) {
+      unsupported.push(`${where}: target ${JSON.stringify(m.target)} is not a quantity; skipped`)
+      continue
+    }
+    const target = { type: "AverageValue", averageValue: m.target }
+    metrics.push(
+      m.type === "Pods"
+        ? { type: "Pods", pods: { metric: { name: m.name }, target } }
+        : { type: "External", external: { metric: { name: m.name }, target } },
+    )
+  }
+  if (metrics.length === 0) metrics.push(utilization("cpu", 80))
+  return {
+    object: {
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: meta(tool, name, cluster),
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+        minReplicas: hpa.minReplicas,
+        maxReplicas: hpa.maxReplicas,
+        metrics,
+      },
+    },
+    unsupported,
+  }
+}
+
+/** The egress policy built by src/network, owned by the tool (cluster label on metadata only). */
+export const ownedNetworkPolicy = (
+  tool: LanguageTool,
+  cluster: string | undefined,
+  policy: {
+    readonly metadata: { readonly labels: Readonly<Record<string, string>> }
+    readonly spec: unknown
+  },
+): KubeObject => {
+  const name = tool.metadata.name ?? ""
+  const base = meta(tool, name, cluster)
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { ...base, labels: sortedRecord({ ...policy.metadata.labels, ...base.labels }) },
+    spec: policy.spec,
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The LanguageTool controller (languagetool.md): gather → decide → act.
+ *
+ * Triggers: the tool itself; its generated children (ConfigMap, Deployment, Service, PDB, HPA,
+ * NetworkPolicy — owned, so drift is repaired and Deployment status changes update the tool's status);
+ * its Pods (failure detection); a LanguageAgent whose old or new `toolRefs` name it (sidecar embed count,
+ * README §10); its LanguageCluster (membership); a Secret or ConfigMap its env reads (config hash).
+ */
+import { Effect, Result } from "effect"
+import type { LanguageAgent } from "../../api/languageagent.ts"
+import type { KubeObject } from "../../kube/objects.ts"
+import { keyOf } from "../../kube/objects.ts"
+import type { EgressSettings } from "../../network/settings.ts"
+import { egressSettingsFrom } from "../../network/settings.ts"
+import {
+  defineController,
+  type EventPredicate,
+  Predicates,
+  Reconciled,
+  type ReconcileRequest,
+  watches,
+} from "../../runtime/controller.ts"
+import type { SettingsShape } from "../../settings.ts"
+import { membersOfCluster } from "../common/cluster-membership.ts"
+import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
+import { clusterSource, configMapSource, managedPodSource, secretSource } from "../common/sources.ts"
+import { type ActOptions, act, cleanup } from "./act.ts"
+import { KIND } from "./children.ts"
+import { decide } from "./decide.ts"
+import {
+  agents,
+  CLUSTER_INDEX,
+  CONFIGMAP_INDEX,
+  childSources,
+  gather,
+  SECRET_INDEX,
+  toolRefKeys,
+  tools,
+} from "./gather.ts"
+
+export const CONTROLLER_NAME = "languagetool"
+
+export interface ToolControllerOptions extends ActOptions {
+  readonly clusterDomain: string
+  readonly egress: EgressSettings
+}
+
+export const reconcileTool = (req: ReconcileRequest, options: ToolControllerOptions) =>
+  Effect.gen(function* () {
+    const gathered = yield* gather(
+      req,
+      { egress: options.egress, dnsRefresh: options.dnsRefresh },
+      options.clusterDomain,
+    )
+    switch (gathered._tag) {
+      case "Gone":
+        return Reconciled.done
+      case "Deleting":
+        return yield* cleanup(gathered.tool, options.fieldManager)
+      case "Live":
+        return yield* act(gathered.input, decide(gathered.input), options)
+    }
+  })
+
+/** A Pod of a tool's Deployment → that tool (pods carry the common labels). */
+export const toolOfPod = (pod: KubeObject): ReadonlyArray<string> => {
+  const labels = pod.metadata.labels ?? {}
+  const name = labels[LABEL_NAME]
+  return labels[LABEL_KIND] === KIND && name !== undefined
+    ? [keyOf({ namespace: pod.metadata.namespace ?? "", name })]
+    : []
+}
+
+/** Agents matter only when their references may have changed (spec) or they appear/disappear. */
+const agentSpecChanged: EventPredicate<LanguageAgent> = Predicates.generationChanged
+
+export const languageToolController = (options: ToolControllerOptions) =>
+  defineController({
+    name: CONTROLLER_NAME,
+    for: tools,
+    owns: childSources,
+    watches: [
+      watches(managedPodSource, toolOfPod),
+      watches(agents, toolRefKeys, agentSpecChanged),
+      watches(clusterSource, membersOfCluster(tools, CLUSTER_INDEX)),
+      watches(secretSource, (s, informers) =>
+        informers
+          .cache(tools)
+          .keysByIndex(
+            SECRET_INDEX,
+            keyOf({ namespace: s.metadata.namespace ?? "", name: s.metadata.name ?? "" }),
+          ),
+      ),
+      watches(configMapSource, (c, informers) =>
+        informers
+          .cache(tools)
+          .keysByIndex(
+            CONFIGMAP_INDEX,
+            keyOf({ namespace: c.metadata.namespace ?? "", name: c.metadata.name ?? "" }),
+          ),
+      ),
+    ],
+    reconcile: (req) => reconcileTool(req, options),
+  })
+
+/** Options from the operator settings; fails on malformed DNS-peer settings (named variable). */
+export const toolControllerOptionsFromSettings = (
+  s: Pick<
+    SettingsShape,
+    | "fieldManager"
+    | "dependencyWaitRequeue"
+    | "dnsRefreshInterval"
+    | "clusterDomain"
+    | "dnsNamespace"
+    | "dnsPodLabels"
+    | "dnsPorts"
+  >,
+): Result.Result<ToolControllerOptions, string> =>
+  Result.map(egressSettingsFrom(s), (egress) => ({
+    fieldManager: s.fieldManager,
+    dependencyWait: s.dependencyWaitRequeue,
+    dnsRefresh: s.dnsRefreshInterval,
+    clusterDomain: egress.clusterDomain,
+    egress,
+  }))
+
+export type { ActOptions } from "./act.ts"
