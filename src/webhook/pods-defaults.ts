@@ -1,14 +1,17 @@
 /**
- * Equality of Pod parts "as the API server stores them": both sides get the defaults the API server
- * fills in (core/v1 `SetDefaults_*`) and canonical quantities before they are compared.
+ * Our sidecars as the API server hands them back when it re-invokes the Pod webhook
+ * (`reinvocationPolicy: IfNeeded`): defaulted (core/v1 `SetDefaults_*`: `terminationMessagePath`,
+ * probe timings, `defaultMode`s, requests copied from limits, `500m` for `0.5`, …) and extended by
+ * the built-in admission plugins that the API server re-runs in that round (ServiceAccount appends
+ * its token mount to every container; LimitRanger fills in resources).
  *
- * Why: the API server defaults the Pod again after each webhook patch, so when it re-invokes the
- * Pod webhook (`reinvocationPolicy: IfNeeded`) our earlier sidecars come back with
- * `terminationMessagePath`, probe timings, `defaultMode`s, requests copied from limits, `500m` for
- * `0.5`, … . Treating such an entry as equal to the one we would build keeps the second answer a
- * no-op. Guarantee: only defaults are ignored; any other difference makes the entries unequal (and
- * the webhook then replaces the entry). Applying a default the API server would not apply is harmless
- * (both sides get it); a default missing here only costs a redundant, correct patch.
+ * - {@link sameContainer} / {@link sameVolume}: equal once both sides carry the defaults. Applying a
+ *   default the API server would not apply is harmless (both sides get it); a default missing here
+ *   only costs a redundant, correct patch.
+ * - {@link mergeContainer}: the container we build, keeping what others added to the entry it
+ *   replaces (fields we do not set, mounts at other paths, env vars of other names, resources of
+ *   other names), so a re-invocation never strips another plugin's work (LimitRanger's validation
+ *   would then reject the Pod) and, when nothing of ours changed, answers with no patch.
  */
 import { canonicalJson } from "../controllers/common/hash.ts"
 
@@ -155,3 +158,55 @@ export const sameContainer = (a: unknown, b: unknown): boolean =>
 /** Whether two volumes are the same once both carry the API server's defaults. */
 export const sameVolume = (a: unknown, b: unknown): boolean =>
   canonicalJson(volumeDefaults(a)) === canonicalJson(volumeDefaults(b))
+
+const entriesNotIn = (existing: unknown, ours: unknown, key: string): ReadonlyArray<unknown> => {
+  if (!Array.isArray(existing)) return []
+  const taken = new Set(
+    (Array.isArray(ours) ? ours : []).flatMap((item) =>
+      isObj(item) && typeof item[key] === "string" ? [item[key]] : [],
+    ),
+  )
+  return existing.filter((item) => !(isObj(item) && typeof item[key] === "string" && taken.has(item[key])))
+}
+
+const mergeRecords = (existing: unknown, ours: unknown): unknown =>
+  isObj(existing) && isObj(ours) ? { ...existing, ...ours } : (ours ?? existing)
+
+/**
+ * `ours` (the container we build) over `existing` (the entry of the same name it replaces): our
+ * fields win; the entry's other fields, its volume mounts at other paths, env vars of other names and
+ * resource entries of other names are kept (after ours). Returns `existing` itself when the result
+ * equals it modulo API defaults, so an unchanged sidecar gives no patch.
+ */
+export const mergeContainer = (existing: unknown, ours: unknown): unknown => {
+  if (!isObj(existing) || !isObj(ours)) return ours
+  const mounts = [
+    ...(Array.isArray(ours.volumeMounts) ? ours.volumeMounts : []),
+    ...entriesNotIn(existing.volumeMounts, ours.volumeMounts, "mountPath"),
+  ]
+  const env = [...(Array.isArray(ours.env) ? ours.env : []), ...entriesNotIn(existing.env, ours.env, "name")]
+  const oursResources = isObj(ours.resources) ? ours.resources : {}
+  const existingResources = isObj(existing.resources) ? existing.resources : {}
+  const resources = {
+    ...existingResources,
+    ...oursResources,
+    ...(existingResources.limits === undefined && oursResources.limits === undefined
+      ? {}
+      : { limits: mergeRecords(existingResources.limits, oursResources.limits) }),
+    ...(existingResources.requests === undefined && oursResources.requests === undefined
+      ? {}
+      : { requests: mergeRecords(existingResources.requests, oursResources.requests) }),
+  }
+  const merged: Obj = {
+    ...existing,
+    ...ours,
+    ...(mounts.length === 0 ? {} : { volumeMounts: mounts }),
+    ...(env.length === 0 ? {} : { env }),
+    ...(Object.keys(resources).length === 0 ? {} : { resources }),
+  }
+  return sameContainer(existing, merged) ? existing : merged
+}
+
+/** `existing` itself when it equals `ours` modulo API defaults, else `ours`. */
+export const mergeVolume = (existing: unknown, ours: unknown): unknown =>
+  sameVolume(existing, ours) ? existing : ours

@@ -10,9 +10,10 @@
  *   `<field path>: <rule>` line per problem, each naming the tool; a lookup failure denies with 500.
  * - Idempotent: entries named `tool-<tool>` (init or regular containers) are replaced, never
  *   duplicated; volumes injected earlier (known from `langop.io/injected-tools`) are replaced, not
- *   counted as clashes; an entry that equals the one we would build once the API server's defaults
- *   are applied is kept as it is (pods-defaults.ts), so a reinvocation on the defaulted Pod yields no
- *   patch.
+ *   counted as clashes. A replaced init container keeps what other admission plugins added to it
+ *   (ServiceAccount's token mount, LimitRanger's resources), and an entry that equals the one we
+ *   would build modulo the API server's defaults is kept as it is (pods-defaults.ts), so the
+ *   re-invocation on the defaulted, extended Pod yields no patch.
  * Assumptions: `lookup` answers from the informer cache (ADMISSION.md; in the operator it is
  * `WebhookLookup.tool`, cache first, one live GET on a miss); it returns `undefined` for a
  * tool that does not exist. The server (server.ts) only calls this for Pod CREATE reviews, but the
@@ -36,7 +37,7 @@ import {
   sidecarVolumes,
   WORKSPACE_VOLUME,
 } from "../controllers/common/sidecars.ts"
-import { sameContainer, sameVolume } from "./pods-defaults.ts"
+import { mergeContainer, mergeVolume } from "./pods-defaults.ts"
 import { type AdmissionHandler, allow, allowWithMutation, deny, type Violation, violation } from "./review.ts"
 
 /**
@@ -93,14 +94,14 @@ export const workspaceMountPath = (spec: Obj): string | undefined => {
 
 /**
  * Replaces the entries `isOurs` selects by `block`, placed where the first of them was (at the end
- * when there was none). A block entry equal (modulo API defaults) to the entry it replaces keeps the
- * existing value, so re-running on our own defaulted output changes nothing.
+ * when there was none). A block entry that replaces an entry of the same name goes through `merge`
+ * (pods-defaults.ts), which keeps the existing value when nothing of ours changed.
  */
 const spliceBlock = <T>(
   entries: ReadonlyArray<unknown>,
   isOurs: (entry: unknown) => boolean,
   block: ReadonlyArray<T>,
-  same: (a: unknown, b: unknown) => boolean,
+  merge: (existing: unknown, ours: T) => unknown,
 ): Array<unknown> => {
   const kept: Array<unknown> = []
   const previous = new Map<string, unknown>()
@@ -114,7 +115,7 @@ const spliceBlock = <T>(
   }
   const placed = block.map((entry) => {
     const old = previous.get(nameOf(entry) ?? "")
-    return old !== undefined && same(old, entry) ? old : entry
+    return old === undefined ? entry : merge(old, entry)
   })
   kept.splice(at ?? kept.length, 0, ...placed)
   return kept
@@ -173,9 +174,14 @@ export const injectSidecars = (
   const mountPath = workspaceMountPath(withoutOwnVolumes)
   const sidecars = tools.map((t) => sidecarContainer(t, mountPath))
 
-  const initContainers = spliceBlock(arrayAt(spec, "initContainers"), isOurContainer, sidecars, sameContainer)
+  const initContainers = spliceBlock(
+    arrayAt(spec, "initContainers"),
+    isOurContainer,
+    sidecars,
+    mergeContainer,
+  )
   const containers = arrayAt(spec, "containers")
-  const volumes = spliceBlock(podVolumes, isOwnedVolume, tools.flatMap(sidecarVolumes), sameVolume)
+  const volumes = spliceBlock(podVolumes, isOwnedVolume, tools.flatMap(sidecarVolumes), mergeVolume)
   const pullSecrets = [...arrayAt(spec, "imagePullSecrets")]
   const secretNames = new Set(pullSecrets.flatMap((s) => nameOf(s) ?? []))
   for (const secret of tools.flatMap(sidecarPullSecrets)) {

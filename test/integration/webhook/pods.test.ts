@@ -132,7 +132,13 @@ describe("Pod webhook: sidecar injection", () => {
       resources: { limits: { cpu: "500m", memory: "64Mi" }, requests: { cpu: "500m", memory: "64Mi" } },
       securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false },
     })
-    expect(fs?.volumeMounts?.map((m) => [m.name, m.mountPath])).toEqual([
+    // Ours first; the ServiceAccount plugin, re-run by the API server after our patch, may append its
+    // token mount (it does on 1.37), which the handler keeps (see the fixed-point check below).
+    expect(
+      fs?.volumeMounts
+        ?.filter((m) => m.mountPath !== "/var/run/secrets/kubernetes.io/serviceaccount")
+        .map((m) => [m.name, m.mountPath]),
+    ).toEqual([
       ["workspace", "/data"],
       ["cache", "/cache"],
     ])
@@ -157,6 +163,50 @@ describe("Pod webhook: sidecar injection", () => {
       }),
     )
     expect(again).toEqual({ uid: "reinvoke", allowed: true })
+  })
+
+  test("re-invoked after another webhook changed the Pod, the webhook answers without a patch", async ({
+    kc,
+    namespace,
+  }) => {
+    const custom = kc.makeApiClient(CustomObjectsApi)
+    const apps = kc.makeApiClient(AppsV1Api)
+    const core = kc.makeApiClient(CoreV1Api)
+    await webhook?.touchAfterUs(namespace)
+    const before = webhook?.reviews(namespace).length ?? 0
+    const created = await custom.createNamespacedCustomObject({
+      group: "langop.io",
+      version: "v1alpha1",
+      namespace,
+      plural: "languagetools",
+      body: toolManifest(namespace, "search", {
+        image: "registry.invalid/search:1",
+        deploymentMode: "sidecar",
+        port: 8081,
+        resources: { limits: { cpu: "0.25" } },
+        volumes: [{ name: "index", configMap: { name: "search-index" } }],
+      }),
+    })
+    const tool = decodeTool(created)
+    if (Result.isFailure(tool)) throw new Error(tool.failure.join("\n"))
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: agentDeployment("agent", sidecarAnnotations([sidecarToolOf(tool.success)])),
+    })
+    const pod = await vi.waitFor(async () => {
+      const list = await core.listNamespacedPod({ namespace, labelSelector: "app.kubernetes.io/name=agent" })
+      expect(list.items).toHaveLength(1)
+      return list.items[0] as V1Pod
+    }, poll)
+    expect(pod.metadata?.labels?.["langop-test/touched"]).toBe("yes")
+    expect(pod.spec?.initContainers?.map((c) => c.name)).toEqual(["tool-search"])
+    expect(pod.spec?.volumes?.filter((v) => v.name === "index")).toHaveLength(1)
+    // First call injects; the API server re-invokes us after the second webhook's change, on the
+    // defaulted Pod, and our answer changes nothing.
+    expect(webhook?.reviews(namespace).slice(before)).toEqual([
+      { namespace, allowed: true, patched: true },
+      { namespace, allowed: true, patched: false },
+    ])
   })
 
   test("a missing tool: the ReplicaSet reports our deny as FailedCreate", async ({ kc, namespace }) => {

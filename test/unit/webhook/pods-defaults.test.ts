@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest"
-import { canonicalQuantity, sameContainer, sameVolume } from "../../../src/webhook/pods-defaults.ts"
+import {
+  canonicalQuantity,
+  mergeContainer,
+  sameContainer,
+  sameVolume,
+} from "../../../src/webhook/pods-defaults.ts"
 
 describe("canonicalQuantity", () => {
   it.each([
@@ -90,5 +95,59 @@ describe("sameContainer / sameVolume", () => {
       ),
     ).toBe(true)
     expect(sameVolume({ name: "e", emptyDir: {} }, { name: "f", emptyDir: {} })).toBe(false)
+  })
+})
+
+describe("mergeContainer", () => {
+  const ours = {
+    name: "tool-x",
+    image: "i:2",
+    env: [{ name: "PORT", value: "80" }],
+    resources: { limits: { cpu: "0.5" } },
+    volumeMounts: [{ name: "workspace", mountPath: "/w" }],
+  }
+  const token = {
+    name: "kube-api-access-1",
+    readOnly: true,
+    mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
+  }
+
+  it("keeps the existing entry when only defaults and other plugins' additions differ", () => {
+    const existing = {
+      ...ours,
+      terminationMessagePath: "/dev/termination-log",
+      resources: { limits: { cpu: "500m", memory: "1Gi" }, requests: { cpu: "500m", memory: "512Mi" } },
+      volumeMounts: [...ours.volumeMounts, token],
+      env: [...ours.env, { name: "INJECTED", value: "by another webhook" }],
+    }
+    expect(mergeContainer(existing, ours)).toBe(existing)
+  })
+
+  it("our fields win, other plugins' additions stay", () => {
+    const existing = {
+      ...ours,
+      image: "i:1",
+      command: ["other"],
+      env: [
+        { name: "PORT", value: "81" },
+        { name: "INJECTED", value: "x" },
+      ],
+      resources: { limits: { cpu: "1", memory: "1Gi" } },
+      volumeMounts: [{ name: "old", mountPath: "/w" }, token],
+    }
+    expect(mergeContainer(existing, ours)).toEqual({
+      ...ours,
+      command: ["other"],
+      env: [
+        { name: "PORT", value: "80" },
+        { name: "INJECTED", value: "x" },
+      ],
+      resources: { limits: { cpu: "0.5", memory: "1Gi" } },
+      volumeMounts: [{ name: "workspace", mountPath: "/w" }, token],
+    })
+  })
+
+  it("anything that is not a container is replaced by ours", () => {
+    expect(mergeContainer("x", ours)).toBe(ours)
   })
 })

@@ -44,15 +44,23 @@ export const annotationsOf = (pod: unknown): Obj => obj(obj(obj(pod).metadata).a
 export const names = (entries: ReadonlyArray<Obj>): ReadonlyArray<unknown> => entries.map((e) => e.name)
 
 /**
- * What the API server does to a Pod after a webhook patch: core/v1 defaults on containers and volumes,
- * quantities in canonical form. Enough of it to show that the webhook's second answer is a no-op.
+ * What the API server does to a Pod between a webhook patch and the re-invocation: core/v1 defaults on
+ * containers and volumes, quantities in canonical form, and the re-run ServiceAccount plugin's token
+ * mount on every container (as observed on the test control plane). Enough of it to show that the
+ * webhook's second answer is a no-op.
  */
 export const apiServerDefaults = (pod: Obj): Obj => {
+  const tokenMount = {
+    name: "kube-api-access-x1",
+    readOnly: true,
+    mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
+  }
   const container = (c: Obj): Obj => ({
     terminationMessagePath: "/dev/termination-log",
     terminationMessagePolicy: "File",
     resources: {},
     ...c,
+    volumeMounts: [...arr(c.volumeMounts).filter((m) => m.name !== tokenMount.name), tokenMount],
     ...(c.readinessProbe === undefined ? {} : { readinessProbe: probe(obj(c.readinessProbe)) }),
     ...(c.startupProbe === undefined ? {} : { startupProbe: probe(obj(c.startupProbe)) }),
     ...(c.resources === undefined ? {} : { resources: resources(obj(c.resources)) }),
@@ -88,7 +96,12 @@ export const apiServerDefaults = (pod: Obj): Obj => {
       ...spec,
       initContainers: initContainersOf(pod).map(container),
       containers: containersOf(pod).map(container),
-      volumes: volumesOf(pod).map(volume),
+      volumes: [
+        ...volumesOf(pod)
+          .map(volume)
+          .filter((v) => v.name !== "kube-api-access-x1"),
+        { name: "kube-api-access-x1", projected: { defaultMode: 420, sources: [] } },
+      ],
     },
   }
 }

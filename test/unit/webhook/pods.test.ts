@@ -96,7 +96,11 @@ describe("/mutate/pods: injection", () => {
       "ghcr.io/acme/fs-mcp:1.3",
       "ghcr.io/acme/search:2",
     ])
-    expect(names(volumesOf(again.pod))).toEqual(["workspace", "agent-config", "cache"])
+    expect(names(volumesOf(again.pod))).toEqual(["workspace", "agent-config", "cache", "kube-api-access-x1"])
+    // The token mount the ServiceAccount plugin added to our sidecars stays.
+    for (const c of initContainersOf(again.pod))
+      expect((c.volumeMounts as Array<{ name: string }>).at(-1)?.name).toBe("kube-api-access-x1")
+    expect(again.patch.every((op) => op.path.startsWith("/spec/initContainers/0/"))).toBe(true)
   })
 
   it("mounts the workspace where the agent container mounts it, or not at all without one", () => {
