@@ -44,6 +44,9 @@ interface Obj {
   readonly data?: Loose
 }
 
+/** Namespaces the tests applied tools in (cleaned up in afterAll while the operator still runs). */
+const namespaces = new Set<string>()
+
 const get = async (what: string, namespace?: string): Promise<Obj | undefined> => {
   const r = await kubectl(["get", what, ...(namespace !== undefined ? ["-n", namespace] : []), "-o", "json"])
   if (r.exitCode !== 0) {
@@ -54,6 +57,8 @@ const get = async (what: string, namespace?: string): Promise<Obj | undefined> =
 }
 
 const must = async (args: ReadonlyArray<string>, input?: string) => {
+  const n = args.indexOf("-n")
+  if (args[0] === "apply" && n >= 0 && args[n + 1] !== undefined) namespaces.add(args[n + 1] ?? "")
   const r = await kubectl(args, input !== undefined ? { input } : {})
   if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`)
   return r.stdout
@@ -85,6 +90,12 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  // Delete tools while the operator still runs, so their finalizers are removed.
+  for (const ns of namespaces) await kubectl(["delete", "languagetools", "--all", "-n", ns, "--wait=false"])
+  await eventually("tools deleted", async () => {
+    for (const ns of namespaces) if ((await get("languagetool/web-fetch", ns)) !== undefined) return false
+    return true
+  })
   for (const name of clusters)
     await kubectl(["delete", "languagecluster", name, "--ignore-not-found", "--wait=false"])
   await eventually("clusters deleted", async () => {
@@ -310,6 +321,61 @@ describe("LanguageTool", () => {
       )
     }
     await runningWithPods(namespace)
+  })
+
+  test("edits to fields it owns are reverted (drift repair)", async ({ namespace }) => {
+    const cluster = await clusterFor(namespace)
+    await must(
+      ["apply", "-n", namespace, "-f", "-"],
+      webFetch(cluster, { horizontalPodAutoscaler: { enabled: false } }),
+    )
+    await runningWithPods(namespace)
+    await must(["set", "image", "deployment/web-fetch", "-n", namespace, "tool=registry.invalid/evil:1"])
+    await must(["scale", "deployment/web-fetch", "-n", namespace, "--replicas=4"])
+    await must([
+      "patch",
+      "service/web-fetch",
+      "-n",
+      namespace,
+      "--type=merge",
+      "-p",
+      '{"spec":{"type":"NodePort"}}',
+    ])
+    await eventually(
+      "Deployment and Service restored",
+      async () => {
+        const d = await get("deployment/web-fetch", namespace)
+        const svc = await get("service/web-fetch", namespace)
+        return (
+          d?.spec.template.spec.containers[0].image === "ghcr.io/langop/mcp-web-fetch:1.0" &&
+          d.spec.replicas === 1 &&
+          svc?.spec.type === "ClusterIP"
+        )
+      },
+      TIMEOUT,
+    )
+    await runningWithPods(namespace)
+  })
+
+  test("deleting the tool removes its finalizer; garbage collection removes its children", async ({
+    namespace,
+  }) => {
+    const cluster = await clusterFor(namespace)
+    await must(["apply", "-n", namespace, "-f", "-"], webFetch(cluster))
+    await runningWithPods(namespace)
+    await must(["delete", "languagetool/web-fetch", "-n", namespace, "--wait=false"])
+    await eventually(
+      "tool gone",
+      async () => (await get("languagetool/web-fetch", namespace)) === undefined,
+      TIMEOUT,
+    )
+    for (const what of [
+      "deployment/web-fetch",
+      "service/web-fetch",
+      "configmap/web-fetch-tool",
+      "networkpolicy/web-fetch",
+    ])
+      await eventually(`${what} collected`, async () => (await get(what, namespace)) === undefined, TIMEOUT)
   })
 
   test("switching to sidecar mode removes the workload; status names the agents that embed it", async ({
