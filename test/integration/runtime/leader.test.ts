@@ -137,12 +137,17 @@ test("a leader stopped with SIGTERM releases the lease and the standby takes ove
   namespace,
 }) => {
   const first = spawnManager(namespace, "child-1")
-  const second = spawnManager(namespace, "child-2")
+  let second: Child | undefined
   try {
     await eventually("child-1 to lead", async () => (await lease(namespace))?.holderIdentity === "child-1")
+    second = spawnManager(namespace, "child-2")
+    const standby = second
+    await eventually("child-2 to be running", () =>
+      standby.logs.some((l) => l.includes("waiting for leadership")),
+    )
     await createConfigMaps(namespace, ["x"])
     await eventually("child-1 to reconcile x", () => first.reconciled.includes(`${namespace}/x`))
-    expect(second.reconciled).toEqual([])
+    expect(standby.reconciled).toEqual([])
 
     first.proc.kill("SIGTERM")
     const stoppedAt = Date.now()
@@ -151,13 +156,13 @@ test("a leader stopped with SIGTERM releases the lease and the standby takes ove
     const released = await lease(namespace)
     // Released (holder emptied) unless child-2 already took it over.
     expect(["", "child-2"]).toContain(released?.holderIdentity)
-    await eventually("child-2 to take over", () => second.reconciled.includes(`${namespace}/x`), 15_000, 50)
+    await eventually("child-2 to take over", () => standby.reconciled.includes(`${namespace}/x`), 15_000, 50)
     const handoverMs = Date.now() - stoppedAt
     console.log(`handover after SIGTERM: ${handoverMs} ms`)
     expect(handoverMs).toBeLessThan(6_000)
     expect(first.logs.some((l) => l.includes("lease released"))).toBe(true)
   } finally {
     first.proc.kill("SIGKILL")
-    second.proc.kill("SIGKILL")
+    second?.proc.kill("SIGKILL")
   }
 })
