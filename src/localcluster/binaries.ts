@@ -19,6 +19,8 @@ export interface Binaries {
   /** kustomize dir with kwok's "fast" stages (node init + lease heartbeat, pod ready/complete/delete). */
   readonly kwokStages: string
   readonly certManagerCrdsDir: string
+  /** np-guard's netpol-analyzer CLI (`eval`/`list` over NetworkPolicies; test/cluster/netpol). */
+  readonly netpolAnalyzer: string
 }
 
 export const repoRoot: string = fileURLToPath(new URL("../../", import.meta.url))
@@ -40,6 +42,7 @@ export const binariesIn = (binDir: string): Binaries => ({
   kwok: join(binDir, "kwok"),
   kwokStages: join(binDir, "kwok-stages", "fast"),
   certManagerCrdsDir: join(binDir, "cert-manager-crds"),
+  netpolAnalyzer: join(binDir, "netpol-analyzer"),
 })
 
 const defaultProgress = (line: string) => {

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Builds the local Kubernetes control plane used by the integration tests and `npm run cluster:up`:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (module test/cluster/k8s)
-# and kwok (module test/cluster/kwok); stages kwok's "fast" stage config and the cert-manager CRDs.
+# kwok (module test/cluster/kwok) and np-guard's netpol-analyzer (module test/cluster/netpol, used by the
+# NetworkPolicy integration tests); stages kwok's "fast" stage config and the cert-manager CRDs.
 #
 # Guarantees:
 # - prints exactly one line on stdout: the absolute bin dir; all progress goes to stderr;
 # - the result lives OUTSIDE the repo, in ${XDG_CACHE_HOME:-$HOME/.cache}/langop-testcluster/<key>,
-#   where <key> hashes every input (both go.mod/go.sum, versions.env, this script), so only a cold
+#   where <key> hashes every input (every go.mod/go.sum, versions.env, this script), so only a cold
 #   machine (or a version change) pays the build; a warm call returns at once;
 # - a dir is only published (atomic rename) after everything in it was built; concurrent callers
 #   serialise on a lock file, so two test runs never build twice.
-# Layout of the bin dir: etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok,
+# Layout of the bin dir: etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok netpol-analyzer,
 # kwok-stages/fast (a kustomize dir for `kwok --config`), cert-manager-crds/*.yaml.
 set -euo pipefail
 
@@ -21,7 +22,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { printf '[cluster:build] %s\n' "$*" >&2; }
 
 key="$(cat "$here/k8s/go.mod" "$here/k8s/go.sum" "$here/kwok/go.mod" "$here/kwok/go.sum" \
-  "$here/versions.env" "$here/build.sh" | sha256sum | cut -c1-16)"
+  "$here/netpol/go.mod" "$here/netpol/go.sum" "$here/versions.env" "$here/build.sh" | sha256sum | cut -c1-16)"
 root="${XDG_CACHE_HOME:-$HOME/.cache}/langop-testcluster"
 bin="$root/$key"
 mkdir -p "$root"
@@ -95,6 +96,13 @@ log "cold build into $bin (this takes a long time on a small machine; later runs
   gobuild "kwok v$KWOK_VERSION" -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" \
     -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok
 )
+(
+  cd "$here/netpol"
+  # Its own module (its k8s.io deps must not mix with the control plane's); the version pin is its go.mod.
+  npv="$(sed -n 's#^[[:space:]]*github.com/np-guard/netpol-analyzer \(v[^ ]*\).*#\1#p' go.mod)"
+  gobuild "netpol-analyzer $npv" -ldflags "-s -w" \
+    -o "$tmp/netpol-analyzer" github.com/np-guard/netpol-analyzer/cmd/netpolicy
+)
 
 # Module zips: read-only dirs in the module cache; copy what we need (writable) next to the binaries.
 moddir() {
@@ -112,7 +120,7 @@ mkdir -p "$tmp/cert-manager-crds"
 cp "$cmdir"/deploy/crds/*.yaml "$tmp/cert-manager-crds/"
 chmod -R u+w "$tmp/cert-manager-crds"
 
-for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
+for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok netpol-analyzer; do
   [ -x "$tmp/$b" ] || { log "missing $b after build"; exit 1; }
 done
 [ -f "$tmp/kwok-stages/fast/kustomization.yaml" ] || { log "kwok stage config missing"; exit 1; }
