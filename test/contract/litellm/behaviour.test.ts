@@ -1,0 +1,242 @@
+/**
+ * Contract: a real LiteLLM proxy started with configs rendered from LanguageModel specs behaves as the
+ * spec promises — requests are answered with the Secret's key, load is spread by weight, a failing
+ * model falls back to the fallback model's own proxy (by condition), and repeated requests are served
+ * from the cache (in memory; in Redis when Debian's redis-server is installed).
+ */
+import { spawn, spawnSync } from "node:child_process"
+import { createConnection } from "node:net"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ensureLiteLLM, LITELLM_VERSION, type LiteLLMInstall } from "../setup/litellm.ts"
+import {
+  chat,
+  type FakeUpstream,
+  freePort,
+  type RunningProxy,
+  startFakeUpstream,
+  startLiteLLM,
+} from "./harness.ts"
+import { pointFallbacks, render } from "./specs.ts"
+
+let install: LiteLLMInstall
+let upstream: FakeUpstream
+const running: Array<RunningProxy> = []
+
+const start = async (text: string, env: Record<string, string> = {}) => {
+  const proxy = await startLiteLLM(install.litellm, text, { env })
+  running.push(proxy)
+  return proxy
+}
+
+beforeAll(async () => {
+  install = await ensureLiteLLM()
+  upstream = await startFakeUpstream()
+})
+afterAll(async () => {
+  await Promise.all(running.map((p) => p.stop()))
+  await upstream?.close()
+})
+
+describe(`LiteLLM ${LITELLM_VERSION} behaviour with rendered configs`, () => {
+  it("answers requests for spec.modelName with the API key from the environment, costs and metrics on", async () => {
+    const proxy = await start(
+      render("basic", {
+        provider: "openai-compatible",
+        modelName: "llama3.2:3b",
+        endpoint: upstream.url("basic"),
+        apiKeySecretRef: { name: "llm-key" },
+        configuration: { temperature: 0.3, maxTokens: 64 },
+        timeout: "30s",
+        observability: { metrics: true },
+        costTracking: { enabled: true, inputTokenCost: 1, outputTokenCost: 2 },
+      }).text,
+      { LANGOP_MODEL_API_KEY: "sk-from-secret" },
+    )
+    const r = await chat(proxy, "llama3.2:3b", "hello")
+    expect(r.status).toBe(200)
+    expect(r.content).toMatch(/^answer from basic #/u)
+    const seen = upstream.requests.at(-1)
+    expect(seen?.model).toBe("llama3.2:3b")
+    expect(seen?.authorization).toBe("Bearer sk-from-secret")
+    expect(seen?.body.temperature).toBe(0.3)
+    expect(seen?.body.max_tokens).toBe(64)
+    expect(r.headers.get("x-litellm-model-id")).toBe("basic-primary")
+    // 7 prompt and 5 completion tokens at 1 and 2 per 1000 tokens.
+    expect(Number(r.headers.get("x-litellm-response-cost"))).toBeCloseTo(0.017, 6)
+    const metrics = await (await fetch(`${proxy.url}/metrics/`)).text()
+    expect(metrics).toMatch(/^litellm_/mu)
+  })
+
+  it("spreads requests by weight; an endpoint of weight 0 is never picked", async () => {
+    const proxy = await start(
+      render("weighted", {
+        provider: "openai-compatible",
+        modelName: "m-weighted",
+        loadBalancing: {
+          strategy: "weighted",
+          endpoints: [
+            { url: upstream.url("w-heavy"), weight: 75 },
+            { url: upstream.url("w-light"), weight: 25 },
+            { url: upstream.url("w-never"), weight: 0 },
+          ],
+        },
+      }).text,
+    )
+    const n = 200
+    for (let i = 0; i < n; i++) expect((await chat(proxy, "m-weighted", `q${i}`)).status).toBe(200)
+    const heavy = upstream.count("w-heavy")
+    const light = upstream.count("w-light")
+    expect(heavy + light).toBe(n)
+    expect(upstream.count("w-never")).toBe(0)
+    // Binomial(200, 0.75): mean 150, sd ≈ 6.1; the bounds are ±5 sd.
+    expect(heavy).toBeGreaterThan(119)
+    expect(heavy).toBeLessThan(181)
+  })
+
+  it("falls back to the fallback model's own proxy, by condition", async () => {
+    const backup = await start(
+      render("backup", {
+        provider: "openai-compatible",
+        modelName: "backup-model",
+        endpoint: upstream.url("backup"),
+      }).text,
+    )
+    const primary = render(
+      "primary",
+      {
+        provider: "openai-compatible",
+        modelName: "primary-model",
+        endpoint: upstream.url("down"),
+        retryPolicy: { maxAttempts: 0 },
+        fallbacks: [
+          { modelRef: "backup", conditions: ["error", "timeout"] },
+          { modelRef: "big", conditions: ["context_window"] },
+        ],
+      },
+      {
+        fallbacks: [
+          { modelRef: "backup", modelName: "backup-model", conditions: ["error", "timeout"] },
+          // Same local proxy, reached through its own fallback group and deployment id.
+          { modelRef: "big", modelName: "backup-model", conditions: ["context_window"] },
+        ],
+      },
+    )
+    const proxy = await start(pointFallbacks(primary.text, { backup: backup.url, big: backup.url }))
+
+    upstream.fail("down", 500)
+    const onError = await chat(proxy, "primary-model", "server error please")
+    expect(onError.status).toBe(200)
+    expect(onError.content).toMatch(/^answer from backup #/u)
+    expect(onError.headers.get("x-litellm-model-id")).toBe("primary-fallback-backup")
+    expect(upstream.count("down")).toBeGreaterThanOrEqual(1)
+
+    upstream.fail("down", 400, {
+      error: {
+        message:
+          "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+        type: "invalid_request_error",
+        code: "context_length_exceeded",
+      },
+    })
+    const onContext = await chat(proxy, "primary-model", "a very long prompt")
+    expect(onContext.status).toBe(200)
+    expect(onContext.headers.get("x-litellm-model-id")).toBe("primary-fallback-big")
+    upstream.fail("down", undefined)
+  })
+
+  it("serves a repeated request from the in-memory cache", async () => {
+    const proxy = await start(
+      render("cached", {
+        provider: "openai-compatible",
+        modelName: "m-cached",
+        endpoint: upstream.url("cached"),
+        caching: { enabled: true, backend: "memory", ttl: "10m" },
+      }).text,
+    )
+    const first = await chat(proxy, "m-cached", "same question")
+    const second = await chat(proxy, "m-cached", "same question")
+    expect(second.content).toBe(first.content)
+    expect(upstream.count("cached")).toBe(1)
+    await chat(proxy, "m-cached", "another question")
+    expect(upstream.count("cached")).toBe(2)
+  })
+
+  const redisServer = spawnSync("sh", ["-c", "command -v redis-server"]).stdout.toString().trim()
+  it.skipIf(redisServer === "")(
+    "serves a repeated request from Redis (password from the environment)",
+    async () => {
+      const port = await freePort()
+      const password = "contract-redis-pw"
+      const redis = spawn(
+        redisServer,
+        [
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+          "--requirepass",
+          password,
+        ],
+        { stdio: "ignore" },
+      )
+      try {
+        await waitForRedis(port, password)
+        const rendered = render(
+          "redis-cached",
+          {
+            provider: "openai-compatible",
+            modelName: "m-redis",
+            endpoint: upstream.url("redis"),
+            caching: { enabled: true, backend: "redis", ttl: "10m" },
+          },
+          {
+            sharedRedis: {
+              host: "127.0.0.1",
+              port,
+              password: { secretName: "redis", key: "password", present: true },
+            },
+          },
+        )
+        expect(rendered.cache).toBe("redis")
+        const proxy = await start(rendered.text, { LANGOP_CACHE_REDIS_PASSWORD: password })
+        const first = await chat(proxy, "m-redis", "cache me in redis")
+        const second = await chat(proxy, "m-redis", "cache me in redis")
+        expect(second.content).toBe(first.content)
+        expect(upstream.count("redis")).toBe(1)
+        expect(await redisCommand(port, password, "DBSIZE")).toMatch(/^:[1-9]/u)
+      } finally {
+        redis.kill("SIGTERM")
+      }
+    },
+  )
+})
+
+/** One RESP command after AUTH; resolves with the raw reply of the command. */
+const redisCommand = (port: number, password: string, command: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const socket = createConnection({ host: "127.0.0.1", port })
+    let data = ""
+    socket.on("data", (c) => {
+      data += c.toString()
+      const lines = data.split("\r\n").filter((l) => l !== "")
+      if (lines.length >= 2) {
+        socket.end()
+        resolve(lines[1] ?? "")
+      }
+    })
+    socket.on("error", reject)
+    socket.write(`AUTH ${password}\r\n${command}\r\n`)
+  })
+
+const waitForRedis = async (port: number, password: string) => {
+  for (let i = 0; i < 50; i++) {
+    const reply = await redisCommand(port, password, "PING").catch(() => "")
+    if (reply === "+PONG") return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error("redis-server did not start")
+}
