@@ -8,7 +8,7 @@
  * stored after the writes. Every child is attempted even if an earlier one failed; failures are reported
  * in status (`<Object>Error`) and then fail the reconcile so the runner retries with backoff.
  */
-import { type Duration, Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { API_VERSION } from "../../api/shared.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
@@ -35,6 +35,8 @@ export interface ActOptions {
   readonly dependencyWait: Duration.Input
   /** Requeue delay when the egress policy has DNS-derived peers (LANGOP_DNS_REFRESH_INTERVAL). */
   readonly dnsRefresh: Duration.Input
+  /** Requeue delay while MCP tool discovery is active (10 minutes). */
+  readonly rediscoverAfter?: Duration.Input | undefined
 }
 
 interface ToolMeta {
@@ -136,7 +138,15 @@ export const act = Effect.fn("languagetool.act")(function* (
   if (first !== undefined) return yield* Effect.fail(first.error)
   if (plan._tag === "Blocked")
     return plan.wait ? Reconciled.requeueAfter(options.dependencyWait) : Reconciled.done
-  return plan.requeueDns ? Reconciled.requeueAfter(options.dnsRefresh) : Reconciled.done
+  const delays = [
+    ...(plan.requeueDns ? [Duration.fromInputUnsafe(options.dnsRefresh)] : []),
+    ...(plan.rediscover ? [Duration.fromInputUnsafe(options.rediscoverAfter ?? "10 minutes")] : []),
+  ]
+  const soonest = delays.reduce<Duration.Duration | undefined>(
+    (a, d) => (a === undefined ? d : Duration.min(a, d)),
+    undefined,
+  )
+  return soonest === undefined ? Reconciled.done : Reconciled.requeueAfter(soonest)
 })
 
 /** Deletion: nothing to clean up beyond garbage collection (README §5); drop the finalizer. */

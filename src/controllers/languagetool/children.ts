@@ -33,6 +33,12 @@ export const PORT_NAME = "http"
 
 export const configMapName = (tool: string): string => `${tool}-tool`
 
+/** The URL agents use: the Service in service mode, localhost in sidecar mode (status.endpoint). */
+export const endpointOf = (tool: LanguageTool, clusterDomain: string): string =>
+  tool.spec.deploymentMode === "sidecar"
+    ? `http://localhost:${tool.spec.port}`
+    : `http://${tool.metadata.name ?? ""}.${tool.metadata.namespace ?? ""}.svc.${clusterDomain}:${tool.spec.port}`
+
 /** A ConfigMap or Secret the container env reads, with its resourceVersion (undefined = missing). */
 export interface EnvSourceVersion {
   readonly kind: "ConfigMap" | "Secret"

@@ -32,6 +32,7 @@ import {
   desiredPdb,
   desiredService,
   type EnvSourceVersion,
+  endpointOf,
   ownedNetworkPolicy,
 } from "./children.ts"
 import { type DeploymentView, type PodView, replicaCounts, workloadState } from "./workload.ts"
@@ -88,6 +89,11 @@ export interface ToolInput {
   /** The egress policy from src/network (service mode, not blocked); undefined otherwise. */
   readonly egress: EgressPolicyResult | undefined
   readonly clusterDomain: string
+  /**
+   * Present when MCP tool discovery is active for this tool (setting on, mcp, service mode, a ready
+   * replica): the discovered names, or undefined when unknown (the status keeps its previous list).
+   */
+  readonly discovery?: { readonly tools: ReadonlyArray<string> | undefined } | undefined
   /** RFC 3339 now. */
   readonly now: string
 }
@@ -126,6 +132,8 @@ export type ToolPlan =
       readonly hpaUnsupported: ReadonlyArray<string>
       /** Requeue after the DNS refresh interval (the policy has DNS-derived peers). */
       readonly requeueDns: boolean
+      /** Requeue after the discovery interval (MCP tool discovery is active). */
+      readonly rediscover: boolean
     }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -243,6 +251,7 @@ export const decide = (input: ToolInput): ToolPlan => {
     conflicts,
     hpaUnsupported: hpa.unsupported,
     requeueDns: !sidecar && input.egress?.hasDnsPeers === true,
+    rediscover: !sidecar && input.discovery !== undefined,
   }
 }
 
@@ -276,13 +285,6 @@ const WARNING_REASONS: ReadonlySet<string> = new Set([
   "PodsNotReady",
   ...Object.values(ROLE_ERROR_REASON),
 ])
-
-const endpointOf = (input: ToolInput): string => {
-  const { tool } = input
-  return tool.spec.deploymentMode === "sidecar"
-    ? `http://localhost:${tool.spec.port}`
-    : `http://${tool.metadata.name ?? ""}.${tool.metadata.namespace ?? ""}.svc.${input.clusterDomain}:${tool.spec.port}`
-}
 
 const pdbNote = (tool: LanguageTool): string => {
   const pdb = tool.spec.podDisruptionBudget
@@ -374,7 +376,7 @@ const reconciledParts = (
       ],
       drop: ["EgressResolved"],
       counters: { readyReplicas: 0, availableReplicas: 0, updatedReplicas: 0, unavailableReplicas: 0 },
-      endpoint: endpointOf(input),
+      endpoint: endpointOf(input.tool, input.clusterDomain),
     }
   }
 
@@ -451,8 +453,15 @@ const reconciledParts = (
     ],
     drop: [],
     counters: replicaCounts(observed.deployment),
-    endpoint: endpointOf(input),
+    endpoint: endpointOf(input.tool, input.clusterDomain),
   }
+}
+
+/** Discovered tool names when discovery ran, else the previous list (failures leave it unchanged). */
+const availableTools = (input: ToolInput, plan: ToolPlan, previous: LanguageToolStatus) => {
+  const tools =
+    plan._tag === "Reconcile" ? (input.discovery?.tools ?? previous.availableTools) : previous.availableTools
+  return tools !== undefined ? { availableTools: tools } : {}
 }
 
 /** The status after acting on `plan` (see {@link Observed}), and whether it differs from what was read. */
@@ -483,7 +492,7 @@ export const decideStatus = (input: ToolInput, plan: ToolPlan, observed: Observe
     ...(parts.phase !== undefined ? { phase: parts.phase } : {}),
     conditions,
     ...(endpoint !== undefined ? { endpoint } : {}),
-    ...(previous.availableTools !== undefined ? { availableTools: previous.availableTools } : {}),
+    ...availableTools(input, plan, previous),
     ...counters,
     ...(ready !== undefined ? { message: ready.message, reason: ready.reason } : {}),
   }

@@ -45,9 +45,16 @@ import {
   secretSource,
   toolSource,
 } from "../common/sources.ts"
-import { type EnvSourceVersion, envReferences, KIND } from "./children.ts"
+import { type EnvSourceVersion, endpointOf, envReferences, KIND } from "./children.ts"
 import { type LiveChildren, ROLE_RESOURCE, type Role, type ToolInput, wantedRoles } from "./decide.ts"
-import type { PodView } from "./workload.ts"
+import {
+  type DiscoveryMemory,
+  type DiscoveryOptions,
+  discoverTools,
+  discoveryApplies,
+  readySignature,
+} from "./discovery.ts"
+import type { DeploymentView, PodView } from "./workload.ts"
 
 // ---------------------------------------------------------------------------------------------------------
 // Sources with this controller's indexes
@@ -101,6 +108,9 @@ export interface GatherOptions {
   readonly egress: EgressSettings
   /** Grace period of DNS answers (= the DNS refresh interval). */
   readonly dnsRefresh: Duration.Input
+  readonly clusterDomain: string
+  /** MCP tool discovery (off unless enabled) and the controller's memory of past discoveries. */
+  readonly discovery?: { readonly options: DiscoveryOptions; readonly memory: DiscoveryMemory } | undefined
 }
 
 export type Gathered =
@@ -168,7 +178,6 @@ export const gatherEgress = Effect.fn("languagetool.gatherEgress")(function* (
 export const gather = Effect.fn("languagetool.gather")(function* (
   req: ReconcileRequest,
   options: GatherOptions,
-  clusterDomain: string,
 ) {
   const informers = yield* Informers
   const kube = yield* KubeClient
@@ -246,6 +255,21 @@ export const gather = Effect.fn("languagetool.gather")(function* (
       : informers.cache(clusterSource).getByName("", clusterRef)
   const egress = tool.spec.deploymentMode === "service" ? yield* gatherEgress(tool, options) : undefined
 
+  const deployment = live.deployment as DeploymentView | undefined
+  const discovery =
+    options.discovery?.options.enabled === true && discoveryApplies(tool, deployment)
+      ? {
+          tools: yield* discoverTools(
+            options.discovery.memory,
+            req.key,
+            tool,
+            endpointOf(tool, options.clusterDomain),
+            readySignature(deployment, pods),
+            options.discovery.options,
+          ),
+        }
+      : undefined
+
   const input: ToolInput = {
     tool,
     cluster: clusterObj === undefined ? undefined : clusterViewOf(clusterObj),
@@ -254,7 +278,8 @@ export const gather = Effect.fn("languagetool.gather")(function* (
     embeddingAgents,
     envSources,
     egress,
-    clusterDomain,
+    clusterDomain: options.clusterDomain,
+    discovery,
     now: rfc3339(yield* Clock.currentTimeMillis),
   }
   return { _tag: "Live", input } satisfies Gathered

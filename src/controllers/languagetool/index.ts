@@ -27,6 +27,7 @@ import { clusterSource, configMapSource, managedPodSource, secretSource } from "
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { KIND } from "./children.ts"
 import { decide } from "./decide.ts"
+import { type DiscoveryMemory, type DiscoveryOptions, makeDiscoveryMemory } from "./discovery.ts"
 import {
   agents,
   CLUSTER_INDEX,
@@ -43,19 +44,28 @@ export const CONTROLLER_NAME = "languagetool"
 export interface ToolControllerOptions extends ActOptions {
   readonly clusterDomain: string
   readonly egress: EgressSettings
+  /** MCP tool discovery into status.availableTools (languagetool.md §Discovery); off when absent. */
+  readonly discovery?: DiscoveryOptions | undefined
 }
 
-export const reconcileTool = (req: ReconcileRequest, options: ToolControllerOptions) =>
+export const reconcileTool = (
+  req: ReconcileRequest,
+  options: ToolControllerOptions,
+  memory: DiscoveryMemory,
+) =>
   Effect.gen(function* () {
-    const gathered = yield* gather(
-      req,
-      { egress: options.egress, dnsRefresh: options.dnsRefresh },
-      options.clusterDomain,
-    )
+    const gathered = yield* gather(req, {
+      egress: options.egress,
+      dnsRefresh: options.dnsRefresh,
+      clusterDomain: options.clusterDomain,
+      discovery: options.discovery === undefined ? undefined : { options: options.discovery, memory },
+    })
     switch (gathered._tag) {
       case "Gone":
+        memory.delete(req.key)
         return Reconciled.done
       case "Deleting":
+        memory.delete(req.key)
         return yield* cleanup(gathered.tool, options.fieldManager)
       case "Live":
         return yield* act(gathered.input, decide(gathered.input), options)
@@ -74,8 +84,9 @@ export const toolOfPod = (pod: KubeObject): ReadonlyArray<string> => {
 /** Agents matter only when their references may have changed (spec) or they appear/disappear. */
 const agentSpecChanged: EventPredicate<LanguageAgent> = Predicates.generationChanged
 
-export const languageToolController = (options: ToolControllerOptions) =>
-  defineController({
+export const languageToolController = (options: ToolControllerOptions) => {
+  const memory = makeDiscoveryMemory()
+  return defineController({
     name: CONTROLLER_NAME,
     for: tools,
     owns: childSources,
@@ -100,8 +111,9 @@ export const languageToolController = (options: ToolControllerOptions) =>
           ),
       ),
     ],
-    reconcile: (req) => reconcileTool(req, options),
+    reconcile: (req) => reconcileTool(req, options, memory),
   })
+}
 
 /** Options from the operator settings; fails on malformed DNS-peer settings (named variable). */
 export const toolControllerOptionsFromSettings = (
@@ -114,6 +126,7 @@ export const toolControllerOptionsFromSettings = (
     | "dnsNamespace"
     | "dnsPodLabels"
     | "dnsPorts"
+    | "mcpToolDiscovery"
   >,
 ): Result.Result<ToolControllerOptions, string> =>
   Result.map(egressSettingsFrom(s), (egress) => ({
@@ -122,6 +135,7 @@ export const toolControllerOptionsFromSettings = (
     dnsRefresh: s.dnsRefreshInterval,
     clusterDomain: egress.clusterDomain,
     egress,
+    discovery: { enabled: s.mcpToolDiscovery },
   }))
 
 export type { ActOptions } from "./act.ts"

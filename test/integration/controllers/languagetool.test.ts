@@ -13,6 +13,7 @@ import {
   toolControllerOptionsFromSettings,
 } from "../../../src/controllers/languagetool/index.ts"
 import { settingsFrom } from "../../../src/settings.ts"
+import { type McpTestServer, startMcpTestServer } from "../../unit/controllers/languagetool/mcp-server.ts"
 import { eventually } from "../runtime/support.ts"
 import { kubectl, clusterTest as test, uniqueName } from "../setup/context.ts"
 import { installCrds } from "../setup/crds.ts"
@@ -76,14 +77,17 @@ const toolOptions = (() => {
 })()
 
 let operator: RunningOperator
+/** Kwok pods serve nothing, so MCP discovery (enabled here) is pointed at this local MCP server instead. */
+let mcp: McpTestServer
 const clusters: Array<string> = []
 
 beforeAll(async () => {
   await installCrds()
+  mcp = await startMcpTestServer({ tools: ["fetch_url", "extract_links", "fetch_url", "head"] })
   operator = await startOperator(
     [
       languageClusterController({ fieldManager: settings.fieldManager, dependencyWait: "1 second" }),
-      languageToolController(toolOptions),
+      languageToolController({ ...toolOptions, discovery: { enabled: true, endpointFor: () => mcp.url } }),
     ],
     { resyncPeriodMs: 4_000 },
   )
@@ -103,6 +107,7 @@ afterAll(async () => {
     return true
   })
   await operator.stop()
+  await mcp.close()
 })
 
 /** A LanguageCluster that adopts the test's namespace. */
@@ -257,6 +262,13 @@ describe("LanguageTool", () => {
           controller: true,
         }),
       ])
+    // MCP discovery (enabled in this file) lists the server's tools, sorted.
+    const discovered = await toolWhere(
+      namespace,
+      "availableTools",
+      (o) => o.status?.availableTools !== undefined,
+    )
+    expect(discovered.status.availableTools).toEqual(["extract_links", "fetch_url", "head"])
     // kubectl's printer columns.
     expect(await must(["get", "ltool", "-n", namespace, "--no-headers"])).toMatch(
       /web-fetch\s+mcp\s+\S+\s+Running\s+http:\/\//u,

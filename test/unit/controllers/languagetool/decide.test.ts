@@ -467,4 +467,21 @@ describe("LanguageTool decideStatus", () => {
       reason: "ClusterNotFound",
     })
   })
+
+  it("discovery: reports discovered tools, keeps the previous list when unknown, requeues for rediscovery", () => {
+    const ready = { deployment: deploymentWith(1, { ready: 1 }), errors: [] }
+    const i = input(tool(), { discovery: { tools: ["fetch", "search"] } })
+    const plan = decide(i)
+    expect(reconcile(plan).rediscover).toBe(true)
+    const first = decideStatus(i, plan, ready)
+    expect(first.status.availableTools).toEqual(["fetch", "search"])
+    const t = tool({ status: first.status as Record<string, unknown> })
+    const unknown = input(t, { discovery: { tools: undefined } })
+    expect(decideStatus(unknown, decide(unknown), ready).status.availableTools).toEqual(["fetch", "search"])
+    expect(decideStatus(unknown, decide(unknown), ready).statusChanged).toBe(false)
+    const off = input(t)
+    expect(reconcile(decide(off)).rediscover).toBe(false)
+    expect(decideStatus(off, decide(off), ready).status.availableTools).toEqual(["fetch", "search"])
+    expect(decideStatus(input(tool()), decide(input(tool())), ready).status.availableTools).toBeUndefined()
+  })
 })
