@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest"
+import type { KubeObject } from "../../../../src/kube/objects.ts"
 import { personaAdmission, personaRuleCatalog } from "../../../../src/webhook/kinds/languagepersona.ts"
 import { makeLookupFromObjects } from "../../../../src/webhook/lookup.ts"
 import {
@@ -38,7 +39,7 @@ const chain = (n: number) =>
       named(`link-${i + 1}`, i + 1 < n ? { parentPersona: { name: `link-${i + 2}` } } : {}),
     ),
     named("orphan", { parentPersona: { name: "ghost" } }),
-  ] as never)
+  ] as unknown as ReadonlyArray<KubeObject>)
 
 const rows: ReadonlyArray<Row> = [
   { name: "a complete root persona is allowed without warnings", object: persona },
