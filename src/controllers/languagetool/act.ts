@@ -18,14 +18,8 @@ import { Reconciled } from "../../runtime/controller.ts"
 import { EventRecorder } from "../../runtime/events.ts"
 import { applyIfChanged } from "../common/apply.ts"
 import { addFinalizerOps, removeFinalizerOps } from "../common/finalizer.ts"
-import {
-  decideStatus,
-  type Observed,
-  ROLE_RESOURCE,
-  type Role,
-  type ToolInput,
-  type ToolPlan,
-} from "./decide.ts"
+import { ROLE_RESOURCE, type Role, type ToolInput, type ToolPlan } from "./decide.ts"
+import { decideStatus, type Observed } from "./status.ts"
 import type { DeploymentView } from "./workload.ts"
 
 export interface ActOptions {

@@ -46,7 +46,14 @@ import {
   toolSource,
 } from "../common/sources.ts"
 import { type EnvSourceVersion, endpointOf, envReferences, KIND } from "./children.ts"
-import { type LiveChildren, ROLE_RESOURCE, type Role, type ToolInput, wantedRoles } from "./decide.ts"
+import {
+  type LiveChildren,
+  ROLE_RESOURCE,
+  type Role,
+  type ToolInput,
+  validate,
+  wantedRoles,
+} from "./decide.ts"
 import {
   type DiscoveryMemory,
   type DiscoveryOptions,
@@ -253,7 +260,11 @@ export const gather = Effect.fn("languagetool.gather")(function* (
     clusterRef === undefined || clusterRef === ""
       ? undefined
       : informers.cache(clusterSource).getByName("", clusterRef)
-  const egress = tool.spec.deploymentMode === "service" ? yield* gatherEgress(tool, options) : undefined
+  // An invalid tool gets no children, so its policy is not worth resolving.
+  const egress =
+    tool.spec.deploymentMode === "service" && validate(tool) === undefined
+      ? yield* gatherEgress(tool, options)
+      : undefined
 
   const deployment = live.deployment as DeploymentView | undefined
   const discovery =

@@ -3,12 +3,11 @@ import type { Condition } from "../../../../src/api/shared.ts"
 import {
   type ChildApply,
   decide,
-  decideStatus,
   type LiveChildren,
-  type Observed,
   type ToolPlan,
   wantedRoles,
 } from "../../../../src/controllers/languagetool/decide.ts"
+import { decideStatus, type Observed } from "../../../../src/controllers/languagetool/status.ts"
 import type { KubeObject } from "../../../../src/kube/objects.ts"
 import { deploymentWith, egressOf, input, LATER, NOW, tool } from "./fixtures.ts"
 
@@ -251,10 +250,10 @@ describe("LanguageTool decide: children", () => {
     expect(plan.delete.map((d) => d.role)).toEqual(["pdb", "hpa"])
   })
 
-  it("requeues after the DNS refresh only when the policy has DNS-derived peers", () => {
+  it("requeues after the DNS refresh only when the egress builder asks for it", () => {
     const t = tool()
     expect(reconcile(decide(input(t))).requeueDns).toBe(false)
-    const dynamic = { ...egressOf(t), hasDnsPeers: true }
+    const dynamic = { ...egressOf(t), requeueForDns: true }
     expect(reconcile(decide(input(t, { egress: dynamic }))).requeueDns).toBe(true)
   })
 })
