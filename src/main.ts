@@ -1,12 +1,160 @@
 /**
- * `npm start`: the operator's entry point. The controllers and the admission server are not wired in yet,
- * so this prints the CRDs the operator would install and exits non-zero, saying so.
+ * `npm start [-- --install]`: runs the operator.
+ *
+ * - In a Pod (in-cluster credentials; deploy/): controllers under leader election, the admission server,
+ *   probes and metrics as the settings say (the Deployment binds them on 0.0.0.0).
+ * - With a kubeconfig (`$KUBECONFIG` or `~/.kube/config`): out of cluster against its current context;
+ *   admission server on 127.0.0.1:9443 with a development CA, probes 127.0.0.1:8081, metrics
+ *   127.0.0.1:8080. `--install` installs/updates the CRDs and registers url-form webhook configurations
+ *   (removed again on exit); without it the operator checks them and says what is missing.
+ * - With neither: starts a local control plane, installs everything, runs the operator, applies
+ *   deploy/examples/ and prints what to type next (src/operator/local.ts).
+ *
+ * Guarantees: SIGINT/SIGTERM stop everything that was started, in reverse order (webhook configurations
+ * first), and exit 0; a startup failure prints ONE sentence (`langop: …`) with the remedy and exits 1,
+ * never a stack trace. Settings are environment variables (src/settings.ts).
  */
-import { allKinds } from "./api/index.ts"
-import { crdYaml } from "./crd/generate.ts"
+import { parseArgs } from "node:util"
+import { NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Exit, Fiber, Layer, type Scope } from "effect"
+import { layerFromKubeConfig } from "./kube/client.ts"
+import { findClusterAccess } from "./operator/access.ts"
+import { operatorControllers } from "./operator/controllers.ts"
+import { firstLine, StartupError, settingProblem } from "./operator/errors.ts"
+import { runLocal } from "./operator/local.ts"
+import { runOutOfCluster } from "./operator/outofcluster.ts"
+import { checkPermissions, checkPorts, checkReachable } from "./operator/preflight.ts"
+import { deployedComponents } from "./operator/rbac.ts"
+import { managerProblem, type RunningOperator, startOperator } from "./operator/run.ts"
+import { loggingLayer } from "./runtime/logging.ts"
+import { Settings, type SettingsShape } from "./settings.ts"
 
-for (const kind of allKinds) process.stdout.write(`---\n${crdYaml(kind)}`)
-process.stderr.write(
-  `langop: the operator's controllers are not wired into \`npm start\` yet; above are the ${allKinds.length} CRDs it would install (also in crds/).\n`,
+const usage = "usage: npm start [-- --install]"
+
+const say = (line: string) => {
+  process.stderr.write(`${line}\n`)
+}
+
+const parseCommandLine = (argv: ReadonlyArray<string>) =>
+  Effect.try({
+    try: () =>
+      parseArgs({
+        args: [...argv],
+        options: { install: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+        strict: true,
+      }).values,
+    catch: (e) => new StartupError({ message: `${firstLine(e)} (${usage}).` }),
+  })
+
+const readSettings = Effect.gen(function* () {
+  return yield* Settings
+}).pipe(
+  Effect.provide(Settings.layer),
+  Effect.mapError((e) => new StartupError({ message: settingProblem(e.message) })),
 )
-process.exitCode = 1
+
+/** Waits for the manager; it only ends by dying, which becomes a sentence. */
+const superviseManager = (settings: SettingsShape, running: RunningOperator) =>
+  Effect.flatMap(Fiber.await(running.manager), (exit) =>
+    Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
+      ? Effect.fail(new StartupError({ message: managerProblem(settings, Cause.squash(exit.cause)) }))
+      : Effect.never,
+  )
+
+const inCluster = (
+  settings: SettingsShape,
+  access: { readonly kc: Parameters<typeof layerFromKubeConfig>[0]; readonly server: string },
+): Effect.Effect<never, StartupError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const controllers = operatorControllers(settings)
+    if (controllers._tag === "Failure")
+      return yield* new StartupError({ message: `invalid settings: ${controllers.failure.join("; ")}.` })
+    const client = yield* Layer.build(layerFromKubeConfig(access.kc))
+    const sa = `system:serviceaccount:${settings.operatorNamespace}:<this Pod's service account>`
+    const running = yield* Effect.gen(function* () {
+      yield* checkReachable(access.server)
+      yield* checkPermissions(settings, deployedComponents(), `the service account (${sa})`)
+      return yield* startOperator(settings, controllers.success)
+    }).pipe(Effect.provideContext(client))
+    return yield* superviseManager(settings, running)
+  })
+
+const program = (argv: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const args = yield* parseCommandLine(argv)
+    if (args.help === true) {
+      say(`${usage}\n(see the header of src/main.ts and the settings in src/settings.ts)`)
+      return
+    }
+    const settings = yield* readSettings
+    const main = Effect.gen(function* () {
+      const access = yield* findClusterAccess()
+      // Before anything slow (a first local build takes minutes): the ports must be free.
+      yield* checkPorts(settings)
+      switch (access.mode) {
+        case "none": {
+          if (args.install === true)
+            say("--install is implied: the local control plane is set up from scratch")
+          yield* runLocal(settings, { say, checked: access.checked })
+          return yield* Effect.never
+        }
+        case "kubeconfig": {
+          const running = yield* runOutOfCluster(settings, {
+            kc: access.kc,
+            server: access.server,
+            install: args.install === true,
+            say,
+          })
+          const s = running.settings
+          say(
+            `langop is running against ${access.server} (context ${access.context}, kubeconfig ${access.source}): admission https://127.0.0.1:${running.webhookPort}` +
+              `${s.healthProbeBindAddress === undefined ? "" : `, readiness http://${s.healthProbeBindAddress.host}:${s.healthProbeBindAddress.port}/readyz`}` +
+              `${s.metricsBindAddress === undefined ? "" : `, metrics http://${s.metricsBindAddress.host}:${s.metricsBindAddress.port}/metrics`}; Ctrl-C stops it.`,
+          )
+          return yield* superviseManager(s, running)
+        }
+        case "in-cluster": {
+          if (args.install === true)
+            return yield* new StartupError({
+              message:
+                "--install is for out-of-cluster runs; in a cluster, install with `kubectl apply --server-side -k deploy/`.",
+            })
+          return yield* inCluster(settings, access)
+        }
+      }
+    })
+    yield* Effect.scoped(main).pipe(Effect.provide(loggingLayer(settings.logLevel)))
+  })
+
+const reported = (argv: ReadonlyArray<string>) =>
+  program(argv).pipe(
+    Effect.catchTag("StartupError", (e) =>
+      Effect.sync(() => {
+        say(`langop: ${e.message}`)
+        process.exitCode = 1
+      }),
+    ),
+    Effect.catchCause((cause) =>
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.sync(() => {
+            say(
+              `langop: unexpected failure: ${firstLine(Cause.squash(cause))}; please report it with the log above.`,
+            )
+            process.exitCode = 1
+          }),
+    ),
+  )
+
+NodeRuntime.runMain(reported(process.argv.slice(2)), {
+  disableErrorReporting: true,
+  // A signal-triggered stop is a clean stop: exit 0 once everything is torn down.
+  teardown: (exit, onExit) =>
+    onExit(
+      typeof process.exitCode === "number" && process.exitCode !== 0
+        ? process.exitCode
+        : Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)
+          ? 0
+          : 1,
+    ),
+})
