@@ -41,11 +41,25 @@ const OWNED_KEYS = [
 
 export type OwnedStatus = Pick<LanguageAgentStatus, (typeof OWNED_KEYS)[number]>
 
-/** Only the owned fields of a status as read. */
-export const ownedPart = (status: LanguageAgentStatus | undefined): OwnedStatus =>
-  Object.fromEntries(
-    OWNED_KEYS.flatMap((k) => (status?.[k] === undefined ? [] : [[k, status[k]]])),
-  ) as OwnedStatus
+/** The `status.metrics` fields this controller owns (averageIterations, totalToolCalls are runtime-reported). */
+const OWNED_METRICS = ["averageExecutionTime", "successRate", "totalTokens"] as const
+
+const pick = <T extends object, K extends keyof T>(
+  o: T | undefined,
+  keys: ReadonlyArray<K>,
+): Partial<Pick<T, K>> =>
+  Object.fromEntries(keys.flatMap((k) => (o?.[k] === undefined ? [] : [[k, o[k]]]))) as Partial<Pick<T, K>>
+
+/**
+ * Only the owned fields of a status as read (in `metrics` only the owned members), so fields another
+ * writer reports are neither compared nor taken over by our server-side apply.
+ */
+export const ownedPart = (status: LanguageAgentStatus | undefined): OwnedStatus => {
+  const owned = pick(status, OWNED_KEYS) as OwnedStatus
+  const metrics = pick(status?.metrics, OWNED_METRICS)
+  const { metrics: _all, ...rest } = owned
+  return Object.keys(metrics).length > 0 ? { ...rest, metrics } : rest
+}
 
 export interface StatusEvent {
   readonly type: "Normal" | "Warning"

@@ -568,4 +568,62 @@ describe("LanguageAgent controller", () => {
       60_000,
     )
   })
+  test("a change of an ancestor persona or a sidecar tool rolls the agent", async ({ namespace: ns }) => {
+    const cluster = await readyCluster(ns)
+    await dependencies(ns, cluster)
+    await applyObject(ns, agentExample("languageagent.yaml", cluster, { workspace: { enabled: false } }))
+    await agentWhere(ns, "support", (a) => isReady(a), "Ready", 90_000)
+    const annotations = async () =>
+      (dig(await get("deployment", ns, "support"), "spec", "template", "metadata", "annotations") ??
+        {}) as Record<string, string>
+    const before = await annotations()
+    const base = example("languagepersona-base.yaml")
+    await applyObject(
+      ns,
+      withSpec(base, { systemPrompt: "You are a terse assistant. Answer in one sentence." }),
+    )
+    await eventually("instructions re-rendered from the new root prompt", async () =>
+      String(envOf(await get("deployment", ns, "support")).AGENT_INSTRUCTIONS).startsWith(
+        "You are a terse assistant.",
+      ),
+    )
+    const afterPersona = await annotations()
+    expect(afterPersona["langop.io/config-hash"]).not.toBe(before["langop.io/config-hash"])
+    expect(afterPersona["langop.io/sidecar-hash"]).toBe(before["langop.io/sidecar-hash"])
+    await applyObject(
+      ns,
+      withSpec(example("languagetool-workspace-files.yaml"), {
+        clusterRef: cluster,
+        image: "ghcr.io/langop/mcp-filesystem:1.1",
+      }),
+    )
+    await eventually(
+      "sidecar hash changed",
+      async () => (await annotations())["langop.io/sidecar-hash"] !== before["langop.io/sidecar-hash"],
+    )
+  })
+
+  test("a memory store Secret that appears later unblocks the agent", async ({ namespace: ns }) => {
+    const cluster = await readyCluster(ns)
+    await dependencies(ns, cluster)
+    await applyObject(
+      ns,
+      agentExample("languageagent.yaml", cluster, {
+        workspace: { enabled: false },
+        memoryStore: { type: "redis", connectionSecretRef: { name: "redis-url", key: "url" } },
+      }),
+    )
+    const waiting = await agentWhere(
+      ns,
+      "support",
+      (a) => condition(a, "Ready")?.reason === "MemoryStoreSecretMissing",
+      "waiting for the Secret",
+    )
+    expect(condition(waiting, "DependenciesResolved")?.reason).toBe("MemoryStoreSecretMissing")
+    await run(["create", "secret", "generic", "redis-url", "-n", ns, "--from-literal=url=redis://redis:6379"])
+    await agentWhere(ns, "support", (a) => isReady(a), "Ready")
+    const env = envOf(await get("deployment", ns, "support"))
+    expect(env.MEMORY_STORE_URL).toEqual({ secretKeyRef: { name: "redis-url", key: "url" } })
+    expect(env.MEMORY_STORE_TYPE).toBe("redis")
+  })
 })

@@ -364,3 +364,54 @@ describe("decide: status", () => {
     expect(summary(input(a)).status.status).not.toHaveProperty("modelUsage")
   })
 })
+
+describe("decide: fields reported by others", () => {
+  it("runtime-reported status fields are neither compared nor taken over", () => {
+    const a = agent()
+    const deployment = ours(a, "Deployment", "bot", {
+      status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 },
+    })
+    const first = summary(input(a, {}, { live: { deployment }, now: T0 }))
+    const withRuntime = agent(
+      {},
+      {
+        status: {
+          ...(first.status.status as Record<string, unknown>),
+          iterationCount: 7,
+          activeConversations: 2,
+          metrics: { averageIterations: 3, totalToolCalls: 12 },
+        },
+      },
+    )
+    const second = summary(input(withRuntime, {}, { live: { deployment }, now: T1 }))
+    expect(second.status.changed).toBe(false)
+    expect(second.status.status).not.toHaveProperty("iterationCount")
+    expect(second.status.status).not.toHaveProperty("metrics")
+  })
+})
+
+describe("decide: automatic egress", () => {
+  it("message-queue brokers of event-driven agents get an egress rule on the scheme's default port", () => {
+    const a = agent({
+      executionMode: "event-driven",
+      eventTriggers: [{ type: "message-queue", source: "amqps://broker.example.com/q" }],
+    })
+    const world = {
+      dns: new Map([["broker.example.com", { _tag: "Resolved" as const, addresses: ["198.51.100.4"] }]]),
+      services: new Map(),
+    }
+    const policy = decide(input(a, {}, { world })).plan?.steps.find((s) => s.name === "NetworkPolicy")
+      ?.applies[0]?.object
+    expect(JSON.stringify(policy?.spec)).toContain(
+      '{"to":[{"ipBlock":{"cidr":"198.51.100.4/32"}}],"ports":[{"protocol":"TCP","port":5671}]}',
+    )
+  })
+  it("models and tools in other namespaces are reachable through automatic rules", () => {
+    const a = agent({ modelRefs: [{ name: "shared", namespace: "models" }] })
+    const policy = decide(
+      input(a, { models: [model("shared", {}, { namespace: "models" })] }),
+    ).plan?.steps.find((s) => s.name === "NetworkPolicy")?.applies[0]?.object
+    expect(JSON.stringify(policy?.spec)).toContain('"kubernetes.io/metadata.name":"models"')
+    expect(JSON.stringify(policy?.spec)).toContain('"port":4000')
+  })
+})
