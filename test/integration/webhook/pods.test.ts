@@ -1,7 +1,8 @@
-// Sidecar injection on the real control plane: Pods created by the REAL ReplicaSet controller from a
-// Deployment whose template the agent controller would write (kind label + sidecar marks) get the
-// native sidecar from the Pod webhook, run on the kwok node, and a missing tool surfaces as the
-// ReplicaSet's FailedCreate event with our deny message.
+// Sidecar injection on the real control plane, with the operator's admission server registered
+// (setup/webhook.ts): Pods created by the REAL ReplicaSet controller from a Deployment whose template
+// the agent controller would write (kind label + sidecar marks) get the native sidecar and run on the
+// kwok node; the API server's re-invocation (after another webhook changed the Pod) gets no patch; a
+// missing tool surfaces as the ReplicaSet's FailedCreate event with our deny message.
 import {
   AppsV1Api,
   CoreV1Api,
@@ -9,15 +10,18 @@ import {
   type V1Deployment,
   type V1Pod,
 } from "@kubernetes/client-node"
-import { Effect, Result } from "effect"
+import { Effect, Layer, Result } from "effect"
 import { afterAll, beforeAll, describe, expect, vi } from "vitest"
 import { decodeAll } from "../../../src/api/decode.ts"
 import { LanguageTool } from "../../../src/api/languagetool.ts"
 import { sidecarAnnotations, sidecarToolOf } from "../../../src/controllers/common/sidecars.ts"
+import { layerFromFile } from "../../../src/kube/client.ts"
+import { layerLive } from "../../../src/webhook/lookup.ts"
 import { mutatePod } from "../../../src/webhook/pods.ts"
-import { clusterTest as test } from "../setup/context.ts"
+import { kubeconfigPath, clusterTest as test } from "../setup/context.ts"
 import { installCrds } from "../setup/crds.ts"
-import { type PodWebhook, startPodWebhook } from "./pods-harness.ts"
+import { startWebhook, type WebhookHandle } from "../setup/webhook.ts"
+import { recordedTable, TOUCHED_LABEL, touchAfterUs } from "./pods-harness.ts"
 
 const poll = { timeout: 90_000, interval: 500 } as const
 const decodeTool = decodeAll(LanguageTool, { rejectUnknownFields: false })
@@ -60,14 +64,22 @@ const agentDeployment = (name: string, annotations: Record<string, string>): V1D
 }
 
 describe("Pod webhook: sidecar injection", () => {
-  let webhook: PodWebhook | undefined
+  // The operator's full handler table (tools are validated on creation too), Pod answers recorded.
+  const recorded = recordedTable()
+  let webhook: WebhookHandle | undefined
+  const cleanups: Array<() => Promise<void>> = []
 
   beforeAll(async () => {
     await installCrds()
-    webhook = await startPodWebhook()
+    webhook = await startWebhook({
+      table: recorded.table,
+      context: layerLive.pipe(Layer.provide(layerFromFile(kubeconfigPath()))),
+    })
+    await webhook.waitUntilServing()
   })
   afterAll(async () => {
-    await webhook?.stop()
+    for (const cleanup of cleanups) await cleanup()
+    await webhook?.close()
   })
 
   test("ReplicaSet Pods get the native sidecar with the workspace mount and run", async ({
@@ -172,8 +184,8 @@ describe("Pod webhook: sidecar injection", () => {
     const custom = kc.makeApiClient(CustomObjectsApi)
     const apps = kc.makeApiClient(AppsV1Api)
     const core = kc.makeApiClient(CoreV1Api)
-    await webhook?.touchAfterUs(namespace)
-    const before = webhook?.reviews(namespace).length ?? 0
+    cleanups.push(await touchAfterUs(namespace))
+    const before = recorded.reviews(namespace).length
     const created = await custom.createNamespacedCustomObject({
       group: "langop.io",
       version: "v1alpha1",
@@ -198,12 +210,12 @@ describe("Pod webhook: sidecar injection", () => {
       expect(list.items).toHaveLength(1)
       return list.items[0] as V1Pod
     }, poll)
-    expect(pod.metadata?.labels?.["langop-test/touched"]).toBe("yes")
+    expect(pod.metadata?.labels?.[TOUCHED_LABEL]).toBe("yes")
     expect(pod.spec?.initContainers?.map((c) => c.name)).toEqual(["tool-search"])
     expect(pod.spec?.volumes?.filter((v) => v.name === "index")).toHaveLength(1)
     // First call injects; the API server re-invokes us after the second webhook's change, on the
     // defaulted Pod, and our answer changes nothing.
-    expect(webhook?.reviews(namespace).slice(before)).toEqual([
+    expect(recorded.reviews(namespace).slice(before)).toEqual([
       { namespace, allowed: true, patched: true },
       { namespace, allowed: true, patched: false },
     ])
