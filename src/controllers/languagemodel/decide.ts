@@ -11,32 +11,28 @@
  * in `children` as an Apply (NameConflict instead); nothing here depends on time except through
  * `input.now`.
  */
-import type {
-  LanguageModel,
-  LanguageModelSpec,
-  LanguageModelStatus,
-  ModelPhase,
-} from "../../api/languagemodel.ts"
+import type { LanguageModelSpec, LanguageModelStatus, ModelPhase } from "../../api/languagemodel.ts"
 import { parseDuration } from "../../api/shared.ts"
 import type { ConditionInput } from "../common/conditions.ts"
 import { canonicalJson } from "../common/hash.ts"
 import { FINALIZER } from "../common/labels.ts"
 import { controllerRef, type Ownership, ownershipOf } from "../common/ownership.ts"
-import {
-  type FeatureIssue,
-  type RenderedConfig,
-  type ResolvedFallback,
-  renderLiteLLMConfig,
-} from "./litellm.ts"
+import { featuresCondition, resolveFallbacks } from "./fallbacks.ts"
+import type {
+  ApplyOutcome,
+  ChildAction,
+  ChildKind,
+  LiveChild,
+  ModelDecision,
+  ModelEvent,
+  ModelInput,
+} from "./input.ts"
+import { type RenderedConfig, renderLiteLLMConfig } from "./litellm.ts"
 import {
   assembleStatus,
   availabilityOf,
   costMetricsOf,
-  type DeploymentView,
   endpointStatusOf,
-  type HealthPoll,
-  type MetricsSample,
-  type PodProblem,
   READY_MESSAGE,
   regionStatusOf,
   type StatusParts,
@@ -45,14 +41,10 @@ import { issuesMessage, validateModel } from "./validate.ts"
 import {
   configMapData,
   configMapName,
-  type DesiredConfigMap,
-  type DesiredDeployment,
-  type DesiredService,
   desiredConfigMap,
   desiredDeployment,
   desiredService,
   type ModelIdentity,
-  type ProxyMode,
 } from "./workload.ts"
 
 export const Reasons = {
@@ -76,204 +68,6 @@ export const Reasons = {
   PodsFailing: "PodsFailing",
   AllSupported: "AllSupported",
 } as const
-
-// ---------------------------------------------------------------------------------------------------------
-// Input
-
-/** Operator settings this kind uses (src/settings.ts). */
-export interface ModelSettings {
-  readonly proxyImage: string
-  readonly proxyMode: ProxyMode
-  readonly clusterDomain: string
-  /** Shared Redis; `passwordSecret` is the `<secret>/<key>` setting split, read in the model's namespace. */
-  readonly sharedRedis:
-    | {
-        readonly host: string
-        readonly port: number
-        readonly passwordSecret?: { readonly name: string; readonly key: string } | undefined
-      }
-    | undefined
-  readonly otlpEndpoint: string | undefined
-  readonly metricsScrape: { readonly enabled: boolean; readonly intervalMs: number }
-  readonly healthPolling: boolean
-  /** Requeue while waiting for a Secret. */
-  readonly dependencyWaitMs: number
-}
-
-/** A Secret as far as decisions read it (never its values). */
-export interface SecretView {
-  readonly resourceVersion: string
-  /** Keys of `data` and `stringData`. */
-  readonly keys: ReadonlyArray<string>
-}
-
-/** Another LanguageModel of the namespace, for fallback resolution. */
-export interface ModelPeer {
-  readonly modelName: string
-  /** Its own `spec.fallbacks[].modelRef`s (cycle detection). */
-  readonly fallbacks: ReadonlyArray<string>
-}
-
-/** A live child as read (any owner), or undefined when it does not exist. */
-export interface LiveChild {
-  readonly metadata?: {
-    readonly ownerReferences?: ReadonlyArray<{
-      readonly controller?: boolean
-      readonly uid: string
-      readonly kind: string
-      readonly name: string
-    }>
-  }
-}
-
-export interface ModelInput {
-  /** The LanguageModel, decoded (schema defaults applied). */
-  readonly model: LanguageModel
-  readonly settings: ModelSettings
-  /** The API-key Secret in the model's namespace; undefined when absent or not referenced. */
-  readonly apiKeySecret: SecretView | undefined
-  /** The shared-Redis password Secret in the model's namespace; undefined when absent or not configured. */
-  readonly redisPasswordSecret: SecretView | undefined
-  /** LanguageModels of the namespace by name (this one may be included; it is ignored). */
-  readonly models: ReadonlyMap<string, ModelPeer>
-  /** Live ConfigMap `<name>-model`, Deployment and Service `<name>` (for NameConflict). */
-  readonly live: {
-    readonly configMap?: LiveChild
-    readonly deployment?: LiveChild
-    readonly service?: LiveChild
-  }
-  /** The proxy Deployment's observed state (usually `live.deployment`). */
-  readonly deployment: DeploymentView | undefined
-  /** Waiting/terminated containers of the proxy pods. */
-  readonly podProblems: ReadonlyArray<PodProblem>
-  /** `NetworkPolicyReady` and `EgressResolved` from src/network, when the policy step ran. */
-  readonly network?: ReadonlyArray<ConditionInput> | undefined
-  /** A health poll made for this reconcile (undefined: none due; previous values are kept). */
-  readonly health?: HealthPoll | undefined
-  /** A metrics scrape made for this reconcile (undefined: none due; previous values are kept). */
-  readonly metrics?: MetricsSample | undefined
-  /** RFC 3339, seconds precision. */
-  readonly now: string
-}
-
-export type ChildKind = "ConfigMap" | "Deployment" | "Service" | "NetworkPolicy"
-
-export type ApplyOutcome =
-  | { readonly _tag: "Applied" }
-  | { readonly _tag: "Failed"; readonly kind: ChildKind; readonly message: string }
-
-export type ChildAction =
-  | { readonly _tag: "Apply"; readonly object: DesiredConfigMap | DesiredDeployment | DesiredService }
-  | { readonly _tag: "Conflict"; readonly kind: ChildKind; readonly name: string; readonly message: string }
-
-export interface ModelEvent {
-  readonly type: "Normal" | "Warning"
-  readonly reason: string
-  readonly note: string
-}
-
-export interface ModelDecision {
-  readonly finalizer: "add" | "remove" | undefined
-  /** Deleting: delete ConfigMap `<name>-model` (not found is fine), then remove the finalizer. */
-  readonly cleanup: { readonly configMap: string } | undefined
-  /** ConfigMap, Deployment, Service in that order; empty when an earlier step stopped the sequence. */
-  readonly children: ReadonlyArray<ChildAction>
-  readonly rendered: RenderedConfig | undefined
-  /** Undefined while deleting. */
-  readonly status: LanguageModelStatus | undefined
-  readonly statusChanged: boolean
-  readonly events: ReadonlyArray<ModelEvent>
-  readonly requeueAfterMs: number | undefined
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Fallbacks (§Fallbacks, LM-3, LM-4)
-
-export interface FallbackResolution {
-  readonly resolved: ReadonlyArray<ResolvedFallback>
-  readonly issues: ReadonlyArray<FeatureIssue>
-}
-
-/** True when `from` reaches `target` over the namespace's fallback edges. */
-const reaches = (from: string, target: string, models: ReadonlyMap<string, ModelPeer>): boolean => {
-  const seen = new Set<string>()
-  const stack = [from]
-  while (stack.length > 0) {
-    const next = stack.pop() ?? ""
-    if (next === target) return true
-    if (seen.has(next)) continue
-    seen.add(next)
-    stack.push(...(models.get(next)?.fallbacks ?? []))
-  }
-  return false
-}
-
-/**
- * Resolves `spec.fallbacks` in order: missing → `FallbackNotFound`; self-reference or an edge whose
- * target reaches this model again → `FallbackCycle` (so both ends of a cycle skip it and no request
- * can loop between proxies); a repeated modelRef is merged into its first entry (conditions united).
- */
-export const resolveFallbacks = (
-  name: string,
-  spec: LanguageModelSpec,
-  models: ReadonlyMap<string, ModelPeer>,
-): FallbackResolution => {
-  const resolved: Array<ResolvedFallback> = []
-  const issues: Array<FeatureIssue> = []
-  for (const f of spec.fallbacks ?? []) {
-    const conditions = f.conditions ?? []
-    const earlier = resolved.findIndex((r) => r.modelRef === f.modelRef)
-    const first = resolved[earlier]
-    if (first !== undefined) {
-      resolved[earlier] = { ...first, conditions: [...new Set([...first.conditions, ...conditions])] }
-      continue
-    }
-    const peer = models.get(f.modelRef)
-    if (f.modelRef === name || (peer !== undefined && reaches(f.modelRef, name, models)))
-      issues.push({
-        reason: "FallbackCycle",
-        message: `fallback ${f.modelRef} ${f.modelRef === name ? "is this model" : "falls back to this model again"}; skipped`,
-      })
-    else if (peer === undefined)
-      issues.push({
-        reason: "FallbackNotFound",
-        message: `fallback LanguageModel ${f.modelRef} not found; skipped`,
-      })
-    else resolved.push({ modelRef: f.modelRef, modelName: peer.modelName, conditions })
-  }
-  return { resolved, issues }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Features
-
-const FEATURE_ORDER: ReadonlyArray<FeatureIssue["reason"]> = [
-  "FallbackNotFound",
-  "FallbackCycle",
-  "CacheBackendUnavailable",
-  "CacheBackendUnsupported",
-  "RegionNotRepresentable",
-  "TracingUnavailable",
-  "PartiallySupported",
-]
-
-/** `FeaturesSupported`: the most important reason first, every issue in the message. */
-export const featuresCondition = (issues: ReadonlyArray<FeatureIssue>): ConditionInput => {
-  if (issues.length === 0)
-    return {
-      type: "FeaturesSupported",
-      status: "True",
-      reason: Reasons.AllSupported,
-      message: "Every setting is supported",
-    }
-  const reason = FEATURE_ORDER.find((r) => issues.some((i) => i.reason === r)) ?? "PartiallySupported"
-  return {
-    type: "FeaturesSupported",
-    status: "False",
-    reason,
-    message: issues.map((i) => i.message).join("; "),
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Decision

@@ -18,7 +18,7 @@ import type {
 } from "../../api/languagemodel.ts"
 import { type ConditionInput, setConditions } from "../common/conditions.ts"
 import { canonicalJson } from "../common/hash.ts"
-import { apiBase } from "./litellm.ts"
+import { apiBase } from "./litellm-mapping.ts"
 
 // ---------------------------------------------------------------------------------------------------------
 // Observed inputs (filled by gather)

@@ -7,7 +7,7 @@
  * not here: it has its own reason (`CrossNamespaceSecretUnsupported`, see decide.ts).
  */
 import type { LanguageModelSpec } from "../../api/languagemodel.ts"
-import { RESERVED_PARAMETERS } from "./litellm.ts"
+import { RESERVED_PARAMETERS } from "./litellm-mapping.ts"
 
 export interface ValidationIssue {
   /** JSON path of the offending field, e.g. `spec.configuration.temperature`. */

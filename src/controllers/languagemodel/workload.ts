@@ -19,13 +19,8 @@ import { canonicalJson, configHash } from "../common/hash.ts"
 import { ANNOTATION_CONFIG_HASH, commonLabels, sortedRecord } from "../common/labels.ts"
 import type { OwnerRef } from "../common/ownership.ts"
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../common/security.ts"
-import {
-  API_KEY_ENV,
-  PROXY_SERVICE_PORT,
-  REDIS_PASSWORD_ENV,
-  type RenderedConfig,
-  SECRETS_MOUNT_PATH,
-} from "./litellm.ts"
+import type { RenderedConfig } from "./litellm.ts"
+import { API_KEY_ENV, PROXY_SERVICE_PORT, REDIS_PASSWORD_ENV, SECRETS_MOUNT_PATH } from "./litellm-mapping.ts"
 
 export const KIND = "LanguageModel"
 export const CONTAINER_NAME = "proxy"
