@@ -144,4 +144,9 @@ export const agentControllerOptionsFromSettings = (
   }))
 }
 
+/** The controller from the operator settings (needs `Dns` and `DnsMemory` besides the runtime services). */
+export const languageAgentControllerFromSettings = (
+  s: Parameters<typeof agentControllerOptionsFromSettings>[0],
+) => Result.map(agentControllerOptionsFromSettings(s), languageAgentController)
+
 export type { ActOptions } from "./act.ts"
