@@ -87,9 +87,7 @@ describe("generator", () => {
     expect(text).toContain("export const IntOrString = P.intOrString")
     expect(text).toContain("export type Pod = typeof Pod.Type")
     expect(text).toContain("children: Schema.optionalKey(Schema.Array(P.freeFormObject)),")
-    expect(text).toContain(
-      'spec: Node.annotate({\n    description: "The spec.",\n  }),',
-    )
+    expect(text).toContain('spec: Node.annotate({\n    description: "The spec.",\n  }),')
     expect(text).toContain('phase: Schema.optionalKey(Schema.Literals(["Pending","Running"])),')
     expect(text).toContain('"x-kubernetes-list-map-keys": ["code"],')
     expect(text).toContain('"x-kubernetes-map-type": "atomic"')
