@@ -76,7 +76,7 @@ const ms = (d: Duration.Input) => Duration.toMillis(Duration.fromInputUnsafe(d))
 
 /** Splits a PEM bundle into its certificates. */
 export const pemCertificates = (bundle: string): ReadonlyArray<string> =>
-  bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/gu) ?? []
+  (bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/gu) ?? []).map((p) => `${p}\n`)
 
 /**
  * Pure decision over the current payload at `now`: keep, or issue a serving certificate (and a new CA
@@ -146,7 +146,7 @@ export const issue = (
       return x !== undefined && x.validToDate.getTime() > now && pem.trim() !== ca.certPem.trim()
     })
     return {
-      caCert: ca.certPem,
+      caCert: `${ca.certPem.trim()}\n`,
       caKey: ca.keyPem,
       caBundle: [ca.certPem, ...previous].map((p) => `${p.trim()}\n`).join(""),
       tlsCert: serving.certPem,

@@ -122,6 +122,8 @@ export const runLocal = (
     const info = yield* startLocalCluster({ onProgress: o.say }).pipe(
       Effect.mapError((e) => new StartupError({ message: localClusterProblem(e, hasGo()) })),
     )
+    // Runs after the operator has stopped (finalizers run in reverse), before the processes stop.
+    yield* Effect.addFinalizer(() => Effect.sync(() => o.say("stopping the local control plane …")))
     const logFile = join(info.runDir, "logs", "operator.log")
     const kc = new KubeConfig()
     kc.loadFromFile(info.kubeconfigPath)
