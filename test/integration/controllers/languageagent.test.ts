@@ -238,6 +238,15 @@ const dig = (o: unknown, ...path: ReadonlyArray<string | number>): unknown =>
 
 const writesIn = (ns: string) => (op?.writes() ?? []).filter((w) => w.namespace === ns && w.kind !== "Event")
 
+/** After settling, a poke at the agent and a resync period must cause no write (not even a dry run). */
+const noWritesOnceSettled = async (ns: string, name: string) => {
+  await new Promise((r) => setTimeout(r, 2_000))
+  const before = writesIn(ns).length
+  await run(["annotate", "languageagent", name, "-n", ns, `test/poke=${Date.now()}`])
+  await new Promise((r) => setTimeout(r, RESYNC_MS + 1_000))
+  expect(writesIn(ns).slice(before)).toEqual([])
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 describe("LanguageAgent controller", () => {
@@ -385,6 +394,7 @@ describe("LanguageAgent controller", () => {
       return p.length === 1 && (p[0]?.status as Json)?.phase === "Running" ? p : undefined
     })
     expect(dig(pods[0], "spec", "nodeName")).toBe("kwok-node-0")
+    await noWritesOnceSettled(ns, "support")
   })
 
   test("a reconcile and a resync with nothing changed write nothing; drift is repaired", async ({
@@ -477,6 +487,7 @@ describe("LanguageAgent controller", () => {
       lastExecutionResult: "Succeeded",
       metrics: { successRate: 100 },
     })
+    await noWritesOnceSettled(ns, "daily-digest")
   })
 
   test("an event-driven agent gets a Service and least-rights RBAC for its triggers", async ({
@@ -504,6 +515,7 @@ describe("LanguageAgent controller", () => {
     expect(env.AGENT_EVENT_TRIGGERS).toBe(
       '[{"type":"webhook","source":"/alertmanager"},{"type":"kubernetes-event","source":"Pod","filter":{"reason":"BackOff","type":"Warning"}}]',
     )
+    await noWritesOnceSettled(ns, "incident-triage")
 
     // Dropping the triggers removes what they needed.
     await applyObject(ns, agentExample("languageagent-event-driven.yaml", cluster, { eventTriggers: [] }))
