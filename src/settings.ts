@@ -272,7 +272,7 @@ const definitions = {
   // --- model proxies ---
   modelProxyImage: str(
     "LANGOP_MODEL_PROXY_IMAGE",
-    "ghcr.io/berriai/litellm:v1.74.9-stable",
+    "ghcr.io/berriai/litellm:v1.83.10-stable",
     "LiteLLM proxy image for LanguageModels (pinned: rendered config keys are verified against this version).",
   ),
   modelProxyMode: oneOf(
