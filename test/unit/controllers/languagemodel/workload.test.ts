@@ -9,6 +9,8 @@ import {
   desiredService,
   type WorkloadInput,
 } from "../../../../src/controllers/languagemodel/workload.ts"
+import { settingsTable } from "../../../../src/settings.ts"
+import { LITELLM_IMAGE } from "../../../contract/setup/litellm.ts"
 import { model, render, spec } from "./fixtures.ts"
 
 const id = { name: "m", namespace: "ns", owner: controllerRef(model({})) }
@@ -304,5 +306,11 @@ describe("validateModel", () => {
         configuration: { additionalParameters: { api_version: "v" } },
       }).warnings,
     ).toEqual([])
+  })
+})
+
+describe("operator setting", () => {
+  it("the default proxy image is the LiteLLM version the contract tests verify", () => {
+    expect(settingsTable.find((r) => r.name === "modelProxyImage")?.default).toBe(LITELLM_IMAGE)
   })
 })
