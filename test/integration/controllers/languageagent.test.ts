@@ -638,4 +638,53 @@ describe("LanguageAgent controller", () => {
     expect(env.MEMORY_STORE_URL).toEqual({ secretKeyRef: { name: "redis-url", key: "url" } })
     expect(env.MEMORY_STORE_TYPE).toBe("redis")
   })
+  test("bad specs and foreign objects surface the right reason and write nothing", async ({
+    namespace: ns,
+  }) => {
+    const cluster = await readyCluster(ns)
+    await dependencies(ns, cluster)
+    await applyObject(
+      ns,
+      withSpec(agentExample("languageagent.yaml", cluster, { workspace: { enabled: false } }), {
+        volumes: [{ name: "workspace", emptyDir: {} }],
+      }),
+    )
+    const invalid = await agentWhere(ns, "support", (a) => a.status?.phase === "Failed", "Failed")
+    expect(condition(invalid, "Ready")).toMatchObject({ status: "False", reason: "ReservedVolumeName" })
+    expect(await get("configmap", ns, "support-agent")).toBeUndefined()
+    expect(await get("deployment", ns, "support")).toBeUndefined()
+
+    // A ConfigMap controlled by another object, with the agent's ConfigMap name, is never overwritten.
+    const secret = await get("secret", ns, "openai-credentials")
+    await applyObject(ns, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: "other-agent",
+        ownerReferences: [
+          {
+            apiVersion: "v1",
+            kind: "Secret",
+            name: "openai-credentials",
+            uid: secret?.metadata.uid,
+            controller: true,
+          },
+        ],
+      },
+      data: { owner: "user" },
+    })
+    await applyObject(ns, {
+      ...agentExample("languageagent.yaml", cluster, { workspace: { enabled: false } }),
+      metadata: { name: "other" },
+    })
+    const conflicted = await agentWhere(
+      ns,
+      "other",
+      (a) => condition(a, "Ready")?.reason === "NameConflict",
+      "NameConflict",
+    )
+    expect(condition(conflicted, "Ready")?.message).toContain('ConfigMap "other-agent"')
+    expect((await get("configmap", ns, "other-agent"))?.data).toEqual({ owner: "user" })
+    expect(await get("deployment", ns, "other")).toBeUndefined()
+  })
 })
