@@ -357,9 +357,8 @@ describe("egress policies from the pure builder, checked by netpol-analyzer", ()
       { ...ipv4Range("192.0.2.7/32"), conn: ports(["UDP", 3478]) },
       { ...ipv4Range("198.18.0.5/32"), conn: ports(["TCP", 22]) },
       { ...ipv4Range("198.51.100.0/24"), conn: ports(["TCP", 443]) },
-      // One entry per address (the analyzer does not merge neighbours).
-      { ...ipv4Range("203.0.113.10/32"), conn: ports(["TCP", 443, 8443]) },
-      { ...ipv4Range("203.0.113.11/32"), conn: ports(["TCP", 443, 8443]) },
+      // The two addresses of api.example.com are neighbours with the same ports: one range.
+      { first: "203.0.113.10", last: "203.0.113.11", conn: ports(["TCP", 443, 8443]) },
     ])
 
     const internal = conns

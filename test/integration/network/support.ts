@@ -155,7 +155,7 @@ const selectorText = (labels: Readonly<Record<string, string>>): string =>
     .map(([k, v]) => `${k}=${v}`)
     .join(",")
 
-/** Waits for the single Running pod with an IP that matches `labels` in `namespace`. */
+/** Waits for the single Running, not terminating pod with an IP that matches `labels` in `namespace`. */
 export const runningPod = (
   kc: KubeConfig,
   namespace: string,
@@ -165,7 +165,12 @@ export const runningPod = (
     const list = await kc
       .makeApiClient(CoreV1Api)
       .listNamespacedPod({ namespace, labelSelector: selectorText(labels) })
-    const running = list.items.filter((p) => p.status?.phase === "Running" && p.status.podIP !== undefined)
+    const running = list.items.filter(
+      (p) =>
+        p.status?.phase === "Running" &&
+        p.status.podIP !== undefined &&
+        p.metadata?.deletionTimestamp === undefined,
+    )
     expect(running).toHaveLength(1)
     const pod = running[0]
     if (pod === undefined) throw new Error("unreachable")

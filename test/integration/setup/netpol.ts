@@ -227,7 +227,46 @@ export interface ListOptions {
   readonly direction?: "egress" | "ingress"
 }
 
-/** `list -o json` over the whole live cluster. */
+const ipNumber = (ip: string): number => ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0)
+
+/**
+ * Merges contiguous IP ranges of one source with the same connection. The analyzer cuts ranges at every
+ * `ipBlock` boundary of every policy it loaded (in a shared cluster: other tests' policies too), so only
+ * the merged form says what one workload may reach independently of its neighbours.
+ */
+const mergeRanges = (conns: ReadonlyArray<ListedConnection>): Array<ListedConnection> => {
+  const rest = conns.filter((c) => c.dst._tag !== "IpRange")
+  const ranges = conns
+    .filter((c) => c.dst._tag === "IpRange")
+    .sort(
+      (a, b) =>
+        (a.raw.src < b.raw.src ? -1 : a.raw.src > b.raw.src ? 1 : 0) ||
+        (a.dst._tag === "IpRange" && b.dst._tag === "IpRange"
+          ? ipNumber(a.dst.first) - ipNumber(b.dst.first)
+          : 0),
+    )
+  const merged: Array<ListedConnection> = []
+  for (const c of ranges) {
+    const prev = merged[merged.length - 1]
+    if (
+      prev !== undefined &&
+      prev.dst._tag === "IpRange" &&
+      c.dst._tag === "IpRange" &&
+      prev.raw.src === c.raw.src &&
+      prev.raw.conn === c.raw.conn &&
+      ipNumber(prev.dst.last) + 1 === ipNumber(c.dst.first)
+    ) {
+      const dst = { _tag: "IpRange" as const, first: prev.dst.first, last: c.dst.last }
+      merged[merged.length - 1] = { ...prev, dst, raw: { ...prev.raw, dst: `${dst.first}-${dst.last}` } }
+    } else merged.push(c)
+  }
+  return [...rest, ...merged]
+}
+
+/**
+ * `list -o json` over the whole live cluster; contiguous IP ranges with the same connection are merged
+ * (see `mergeRanges`), so `raw.dst` of a merged entry is ours, not the analyzer's.
+ */
 export const listConnections = async (
   options: ListOptions = {},
 ): Promise<ReadonlyArray<ListedConnection>> => {
@@ -242,10 +281,12 @@ export const listConnections = async (
   const start = out.indexOf("[")
   const parsed: unknown = JSON.parse(start < 0 ? "[]" : out.slice(start))
   if (!Array.isArray(parsed)) throw new Error(`netpol-analyzer list did not print a JSON array: ${out}`)
-  return parsed.map((entry: unknown) => {
-    if (!isRaw(entry)) throw new Error(`unexpected netpol-analyzer list entry ${JSON.stringify(entry)}`)
-    return { src: parsePeer(entry.src), dst: parsePeer(entry.dst), conn: parseConn(entry.conn), raw: entry }
-  })
+  return mergeRanges(
+    parsed.map((entry: unknown) => {
+      if (!isRaw(entry)) throw new Error(`unexpected netpol-analyzer list entry ${JSON.stringify(entry)}`)
+      return { src: parsePeer(entry.src), dst: parsePeer(entry.dst), conn: parseConn(entry.conn), raw: entry }
+    }),
+  )
 }
 
 /** The analyzer's workload name of a pod: `ns/<controller owner name>` (a Deployment pod's ReplicaSet), else `ns/<pod>`. */
