@@ -5,7 +5,8 @@
 // real DNS server on 127.0.0.1 via the `Dns` layer; the DNS peer is the default one (a fake `kube-dns` pod
 // in kube-system). There is no LanguageModel reconciler yet: the model's status is set by the test and a
 // stand-in Deployment carries the model proxy's labels, so only the AGENT side of agent → model is the
-// reconcilers' output here. Also: a changed egress rule converges with exactly one NetworkPolicy write.
+// reconcilers' output here. Also: a changed egress rule converges with exactly one NetworkPolicy write, and
+// a sidecar tool's egress rule lands in its agent's policy.
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { CoreV1Api, type KubeConfig, type V1Pod, Watch } from "@kubernetes/client-node"
@@ -373,5 +374,30 @@ describe("egress policies written by the reconcilers (end-to-end example), check
       ["support", toIp("203.0.113.10", 80), false],
       ["support", toIp("198.51.100.9", 443), false],
     ])
+  })
+
+  test("an egress rule of the embedded sidecar tool reaches the agent's pods (README §9 defect 5)", async () => {
+    const { kc, ns } = get()
+    await must([
+      "patch",
+      "languagetool",
+      "workspace-files",
+      "-n",
+      ns,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { egress: [{ to: { dns: ["mirror.example.org"] }, ports: [{ port: 873 }] }] } }),
+    ])
+    await vi.waitFor(async () => {
+      get().pods.support = await runningPod(kc, ns, commonLabels("LanguageAgent", "support"))
+      await expectVerdicts([["support", toIp("198.51.100.9", 873), true]])
+    }, poll)
+    await expectVerdicts([
+      ["support", toIp("198.51.100.9", 443), false],
+      ["support", toIp("198.51.100.10", 873), false],
+      // The sidecar-mode tool has no policy of its own, and its rule is not the visitor's.
+      ["visitor", toIp("198.51.100.9", 873), false],
+    ])
+    expect(await getJson("networkpolicy", ns, "workspace-files")).toBeUndefined()
   })
 })
