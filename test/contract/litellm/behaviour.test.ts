@@ -6,9 +6,13 @@
  */
 import { spawn, spawnSync } from "node:child_process"
 import { createConnection } from "node:net"
+import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ensureLiteLLM, LITELLM_VERSION, type LiteLLMInstall } from "../setup/litellm.ts"
+import { LanguageModel } from "../../../src/api/languagemodel.ts"
+import { decide } from "../../../src/controllers/languagemodel/decide.ts"
+import { ensureLiteLLM, LITELLM_IMAGE, LITELLM_VERSION, type LiteLLMInstall } from "../setup/litellm.ts"
 import {
+  canUseReadOnlyRoot,
   chat,
   type FakeUpstream,
   freePort,
@@ -16,7 +20,7 @@ import {
   startFakeUpstream,
   startLiteLLM,
 } from "./harness.ts"
-import { pointFallbacks, render } from "./specs.ts"
+import { CLUSTER_DOMAIN, NAMESPACE, pointFallbacks, render } from "./specs.ts"
 
 let install: LiteLLMInstall
 let upstream: FakeUpstream
@@ -66,6 +70,28 @@ describe(`LiteLLM ${LITELLM_VERSION} behaviour with rendered configs`, () => {
     const metrics = await (await fetch(`${proxy.url}/metrics/`)).text()
     expect(metrics).toMatch(/^litellm_/mu)
   })
+
+  it.skipIf(!canUseReadOnlyRoot())(
+    "runs with a read-only root filesystem and only /tmp writable, as in the Deployment",
+    async () => {
+      const proxy = await startLiteLLM(
+        install.litellm,
+        render("readonly", {
+          provider: "openai-compatible",
+          modelName: "m-ro",
+          endpoint: upstream.url("ro"),
+          caching: { enabled: true },
+          observability: { metrics: true },
+        }).text,
+        { readOnlyRoot: true },
+      )
+      running.push(proxy)
+      const r = await chat(proxy, "m-ro", "hello")
+      expect(r.status).toBe(200)
+      expect(r.content).toMatch(/^answer from ro #/u)
+      expect(await (await fetch(`${proxy.url}/metrics/`)).text()).toMatch(/^litellm_/mu)
+    },
+  )
 
   it("spreads requests by weight; an endpoint of weight 0 is never picked", async () => {
     const proxy = await start(
@@ -240,3 +266,69 @@ const waitForRedis = async (port: number, password: string) => {
   }
   throw new Error("redis-server did not start")
 }
+
+describe("decide() output runs as is", () => {
+  it("the ConfigMap's config.yaml with the container's env (Secrets resolved) answers with the Secret's key", async () => {
+    const secrets: Record<string, Record<string, string>> = {
+      "llm-key": { token: "sk-resolved-from-secret" },
+      redis: { pw: "unused" },
+    }
+    const decision = decide({
+      model: Schema.decodeUnknownSync(LanguageModel)({
+        apiVersion: "langop.io/v1alpha1",
+        kind: "LanguageModel",
+        metadata: {
+          name: "end-to-end",
+          namespace: NAMESPACE,
+          uid: "u1",
+          generation: 1,
+          finalizers: ["langop.io/finalizer"],
+        },
+        spec: {
+          provider: "openai-compatible",
+          modelName: "m-e2e",
+          endpoint: upstream.url("e2e"),
+          apiKeySecretRef: { name: "llm-key", key: "token" },
+          observability: {
+            metrics: true,
+            logging: { level: "info", logRequests: false, logResponses: false },
+          },
+        },
+      }),
+      settings: {
+        proxyImage: LITELLM_IMAGE,
+        proxyMode: "rendered",
+        clusterDomain: CLUSTER_DOMAIN,
+        sharedRedis: undefined,
+        otlpEndpoint: undefined,
+        metricsScrape: { enabled: false, intervalMs: 60_000 },
+        healthPolling: false,
+        dependencyWaitMs: 10_000,
+      },
+      apiKeySecret: { resourceVersion: "1", keys: ["token"] },
+      redisPasswordSecret: undefined,
+      models: new Map(),
+      live: {},
+      deployment: undefined,
+      podProblems: [],
+      now: "2025-01-01T00:00:00Z",
+    })
+    const objects = decision.children.flatMap((c) => (c._tag === "Apply" ? [c.object] : []))
+    const configMap = objects.find((o) => o.kind === "ConfigMap")
+    const deployment = objects.find((o) => o.kind === "Deployment")
+    if (configMap?.kind !== "ConfigMap" || deployment?.kind !== "Deployment")
+      throw new Error("missing children")
+    const [container] = deployment.spec.template.spec.containers
+    expect(container?.args).toEqual(["--config", "/etc/langop/config.yaml", "--port", "4000"])
+    const env = Object.fromEntries(
+      (container?.env ?? []).map((e) => {
+        const ref = e.valueFrom?.secretKeyRef
+        return [e.name, ref === undefined ? (e.value ?? "") : (secrets[ref.name ?? ""]?.[ref.key] ?? "")]
+      }),
+    )
+    const proxy = await start(configMap.data["config.yaml"] ?? "", env)
+    const r = await chat(proxy, "m-e2e", "end to end")
+    expect(r.status).toBe(200)
+    expect(upstream.requests.at(-1)?.authorization).toBe("Bearer sk-resolved-from-secret")
+  })
+})

@@ -12,7 +12,7 @@
  * does not become healthy in time, `startLiteLLM` rejects with the end of its log — that is how a config
  * LiteLLM rejects fails a test.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import { createServer as createNetServer } from "node:net"
@@ -148,7 +148,29 @@ export interface StartOptions {
   /** Environment for the proxy (e.g. LANGOP_MODEL_API_KEY); merged over a minimal base. */
   readonly env?: Readonly<Record<string, string>>
   readonly timeoutMs?: number
+  /**
+   * Run as the Deployment does: root filesystem read-only, only a fresh /tmp writable (a private mount
+   * namespace via `unshare`; see {@link canUseReadOnlyRoot}). The config then lives under /var/tmp.
+   */
+  readonly readOnlyRoot?: boolean
 }
+
+/** Whether this machine lets us make a private read-only view of `/` (root with mount namespaces). */
+export const canUseReadOnlyRoot = (): boolean =>
+  spawnSync(
+    "unshare",
+    [
+      "-m",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      "mount -o remount,bind,ro / && ! touch /.langop-probe 2>/dev/null",
+    ],
+    {
+      stdio: "ignore",
+    },
+  ).status === 0
 
 const stopChild = (child: ChildProcess): Promise<void> =>
   new Promise((resolve) => {
@@ -167,12 +189,29 @@ export const startLiteLLM = async (
   configYaml: string,
   options: StartOptions = {},
 ): Promise<RunningProxy> => {
-  const dir = await mkdtemp(join(tmpdir(), "langop-litellm-"))
+  const dir = await mkdtemp(join(options.readOnlyRoot === true ? "/var/tmp" : tmpdir(), "langop-litellm-"))
   const configPath = join(dir, "config.yaml")
   await writeFile(configPath, configYaml)
   const port = await freePort()
   let output = ""
-  const child = spawn(litellm, ["--config", configPath, "--host", "127.0.0.1", "--port", String(port)], {
+  const args = ["--config", configPath, "--host", "127.0.0.1", "--port", String(port)]
+  const [command, argv] =
+    options.readOnlyRoot === true
+      ? [
+          "unshare",
+          [
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            'mount -t tmpfs tmpfs /tmp && mount -o remount,bind,ro / && exec "$0" "$@"',
+            litellm,
+            ...args,
+          ],
+        ]
+      : [litellm, args]
+  const child = spawn(command, argv, {
     cwd: dir,
     stdio: ["ignore", "pipe", "pipe"],
     env: {
