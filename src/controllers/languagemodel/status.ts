@@ -60,6 +60,20 @@ export interface HealthPoll {
   readonly unhealthy: ReadonlyArray<HealthEntry>
 }
 
+/**
+ * Prometheus series of the pinned LiteLLM (contract-tested in test/contract/litellm) from which a
+ * {@link MetricsSample} is derived; counters carry the `_total` suffix, the latency histogram (seconds)
+ * `_bucket`/`_sum`/`_count`. The names differ between LiteLLM versions.
+ */
+export const PROXY_METRICS = {
+  totalRequests: "litellm_proxy_total_requests_metric_total",
+  failedRequests: "litellm_proxy_failed_requests_metric_total",
+  inputTokens: "litellm_input_tokens_metric_total",
+  outputTokens: "litellm_output_tokens_metric_total",
+  totalTokens: "litellm_total_tokens_metric_total",
+  latencyHistogram: "litellm_request_total_latency_metric",
+} as const
+
 /** Counters derived from one `/metrics` scrape (§Metrics; parsing is bound to the pinned LiteLLM). */
 export interface MetricsSample {
   readonly metrics: ModelMetrics

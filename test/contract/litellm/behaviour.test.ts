@@ -10,6 +10,7 @@ import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { LanguageModel } from "../../../src/api/languagemodel.ts"
 import { decide } from "../../../src/controllers/languagemodel/decide.ts"
+import { PROXY_METRICS } from "../../../src/controllers/languagemodel/status.ts"
 import { ensureLiteLLM, LITELLM_IMAGE, LITELLM_VERSION, type LiteLLMInstall } from "../setup/litellm.ts"
 import {
   canUseReadOnlyRoot,
@@ -67,8 +68,12 @@ describe(`LiteLLM ${LITELLM_VERSION} behaviour with rendered configs`, () => {
     expect(r.headers.get("x-litellm-model-id")).toBe("basic-primary")
     // 7 prompt and 5 completion tokens at 1 and 2 per 1000 tokens.
     expect(Number(r.headers.get("x-litellm-response-cost"))).toBeCloseTo(0.017, 6)
+    upstream.fail("basic", 500)
+    expect((await chat(proxy, "llama3.2:3b", "fail once")).status).toBeGreaterThanOrEqual(500)
+    upstream.fail("basic", undefined)
+    // The series the operator's scrape reads exist in the pinned version.
     const metrics = await (await fetch(`${proxy.url}/metrics/`)).text()
-    expect(metrics).toMatch(/^litellm_/mu)
+    for (const name of Object.values(PROXY_METRICS)) expect(metrics).toMatch(new RegExp(`^${name}`, "mu"))
   })
 
   it.skipIf(!canUseReadOnlyRoot())(
