@@ -112,9 +112,9 @@ export const clusterGrants: ReadonlyArray<Grant> = [
   {
     group: "",
     resources: ["configmaps"],
-    verbs: ["get", "list", "watch", "patch", "delete"],
+    verbs: ["get", "list", "watch", "create", "patch", "delete"],
     neededBy: ["languagepersona"],
-    why: "the rendered persona ConfigMaps (server-side apply; deleted on cleanup)",
+    why: "the rendered persona ConfigMaps (server-side apply, which needs create for a new object; deleted on cleanup)",
   },
   {
     group: "",

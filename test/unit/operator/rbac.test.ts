@@ -83,6 +83,9 @@ const scanCalls = (file: string) => {
     const args = text.slice(m.index, end)
     const sub = /subresource:\s*"(\w+)"/u.exec(args)?.[1]
     calls.push({ file: file.slice(root.length + 1), need: keyOfDescriptor(resource, verb, sub) })
+    // Server-side apply of an object that does not exist yet is authorized as create.
+    if (m[1] === "apply" && sub === undefined)
+      calls.push({ file: file.slice(root.length + 1), need: keyOfDescriptor(resource, "create") })
   }
   return calls
 }
