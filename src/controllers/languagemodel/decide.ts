@@ -86,6 +86,10 @@ export const healthPollIntervalMs = (spec: LanguageModelSpec): number | undefine
   return Math.max(parseDuration(hc.interval) ?? 30_000, 30_000)
 }
 
+/** Timeout of one health poll (`healthCheck.timeout`, no LiteLLM key; §Health). */
+export const healthPollTimeoutMs = (spec: LanguageModelSpec): number =>
+  parseDuration(spec.loadBalancing?.healthCheck?.timeout ?? "5s") ?? 5000
+
 const conflictOf = (kind: ChildKind, name: string, o: Ownership): ChildAction | undefined =>
   o._tag === "Foreign"
     ? {
@@ -307,6 +311,7 @@ export const decide = (input: ModelInput, outcome: ApplyOutcome = { _tag: "Appli
   const features = featuresCondition(issues)
   const health = healthFields(input, spec, previous)
   const unhealthy = health?.endpointStatus?.filter((e) => !e.healthy) ?? []
+  const unavailableRegions = health?.regionStatus?.filter((r) => !r.available) ?? []
   const allUnhealthy =
     health?.endpointStatus !== undefined &&
     health.endpointStatus.length > 0 &&
@@ -351,12 +356,15 @@ export const decide = (input: ModelInput, outcome: ApplyOutcome = { _tag: "Appli
       ? "NotReady"
       : availability._tag === "Progressing"
         ? "Configuring"
-        : issues.length > 0 || unhealthy.length > 0
+        : issues.length > 0 || unhealthy.length > 0 || unavailableRegions.length > 0
           ? "Degraded"
           : "Ready"
   const degradedBy = [
     ...(issues.length > 0 ? [features.message] : []),
     ...(unhealthy.length > 0 ? [`unhealthy endpoints: ${unhealthy.map((e) => e.url).join(", ")}`] : []),
+    ...(unavailableRegions.length > 0
+      ? [`unavailable regions: ${unavailableRegions.map((r) => r.name).join(", ")}`]
+      : []),
   ]
   const ready =
     phase === "Ready" || phase === "Degraded"

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest"
 import type { LanguageModelStatus } from "../../../../src/api/languagemodel.ts"
-import { decide } from "../../../../src/controllers/languagemodel/decide.ts"
+import {
+  decide,
+  healthPollIntervalMs,
+  healthPollTimeoutMs,
+} from "../../../../src/controllers/languagemodel/decide.ts"
 import { featuresCondition, resolveFallbacks } from "../../../../src/controllers/languagemodel/fallbacks.ts"
 import type { ModelDecision, ModelInput, ModelPeer } from "../../../../src/controllers/languagemodel/input.ts"
 import { availableDeployment, input, LATER, model, NOW, settings, spec, UID } from "./fixtures.ts"
@@ -370,6 +374,20 @@ describe("health polling, metrics and cost", () => {
     expect(d.status?.lastHealthCheck).toBe(NOW)
     expect(summary(d)).toEqual({ phase: "Degraded", ready: "True/ReconcileSuccess", healthy: true })
     expect(d.requeueAfterMs).toBe(30_000)
+  })
+
+  it("an unavailable region degrades", () => {
+    const d = decide(input({ model: model(lb), settings: polling, health: poll(["http://a", "http://b"]) }))
+    expect(d.status?.regionStatus).toEqual([{ name: "west", available: false, lastCheck: NOW }])
+    expect(d.status?.phase).toBe("Degraded")
+    expect(d.status?.message).toBe("Model proxy is ready; degraded: unavailable regions: west")
+  })
+
+  it("poll period max(interval, 30s) and timeout from healthCheck", () => {
+    expect(healthPollIntervalMs(spec({ loadBalancing: { healthCheck: { interval: "2m" } } }))).toBe(120_000)
+    expect(healthPollIntervalMs(spec({ loadBalancing: { healthCheck: { enabled: false } } }))).toBeUndefined()
+    expect(healthPollTimeoutMs(spec({ loadBalancing: { healthCheck: { timeout: "500ms" } } }))).toBe(500)
+    expect(healthPollTimeoutMs(spec({}))).toBe(5000)
   })
 
   it("consecutive failures count up and reset; no endpoint healthy → NotReady", () => {
