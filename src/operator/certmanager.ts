@@ -4,11 +4,14 @@
  *
  * What it does, on every replica, at start and every `checkInterval`:
  * 1. reads Secret `<namespace>/<secretName>` (type kubernetes.io/tls; keys `tls.crt`, `tls.key`, `ca.crt`
- *    = the CA bundle, `ca.key`) and decides (pure, {@link decideSecret}) whether it must be created or
- *    renewed: a CA with less than a third of its validity left is replaced (the old one stays in the
- *    bundle until it expires, so both are trusted during the switch); a serving certificate that is
- *    missing, not signed by the current CA, not for the wanted names, or with less than a third of its
- *    validity left is re-issued;
+ *    = the CA bundle, current CA first, `ca.key`) and decides (pure, {@link decideSecret}) what to renew:
+ *    - a CA with less than a third of its validity left is replaced IN TWO STEPS: first the new CA joins
+ *      the bundle (and becomes the signer) while the serving certificate signed by the old one stays;
+ *      only once the new CA has been published for `caSettle` is a serving certificate signed by it, so
+ *      the API server already trusts it when the server starts presenting it; the old CA stays in the
+ *      bundle until it expires;
+ *    - a serving certificate that is missing, not signed by a CA of the bundle, not for the wanted names,
+ *      or with less than a third of its validity left (counting its issuer's expiry) is re-issued;
  * 2. writes it with optimistic concurrency (create, or replace with the read resourceVersion), so two
  *    replicas never both rotate: the loser gets a conflict, re-reads and uses the winner's pair;
  * 3. patches the bundle into `caBundle` of every webhook of the two configurations (JSON patch with a
@@ -17,8 +20,8 @@
  *    admission server's reloader (src/webhook/tls.ts) picks the pair up without a restart.
  * Guarantees: the pair on disk is always one the published bundle trusts (step 3 before 4); a failed
  * round is logged and retried at the next tick, keeping the previous files.
- * Caveat: the API server picks up a caBundle change from its watch of the configuration within about a
- * second; a CA switch (years apart by default) can fail requests during that second.
+ * Assumption: the API server picks up a caBundle change (from its watch of the configurations) within
+ * `caSettle` (default 10 s; it takes well under a second).
  */
 import { X509Certificate } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
@@ -44,6 +47,8 @@ export interface SelfCertOptions {
   readonly servingValidity: Duration.Input
   /** Default: a tenth of the serving validity, at most one minute. */
   readonly checkInterval?: Duration.Input | undefined
+  /** How long a new CA is published before it signs a serving certificate; default 10 s. */
+  readonly caSettle?: Duration.Input | undefined
   /** Configurations whose webhooks get the bundle; default the two of the operator. */
   readonly configurations?: { readonly mutating: string; readonly validating: string } | undefined
 }
@@ -61,7 +66,10 @@ export interface CertBundle {
 /** What to do with the Secret. */
 export type SecretDecision =
   | { readonly _tag: "Keep" }
+  /** A serving certificate from the current CA; with `newCa`, from a new CA (nothing usable exists). */
   | { readonly _tag: "Issue"; readonly newCa: boolean; readonly reason: string }
+  /** A new CA joins the bundle and becomes the signer; the serving certificate is kept for now. */
+  | { readonly _tag: "RotateCa"; readonly reason: string }
 
 const parse = (pem: string | undefined): X509Certificate | undefined => {
   if (pem === undefined || pem === "") return undefined
@@ -78,69 +86,99 @@ const ms = (d: Duration.Input) => Duration.toMillis(Duration.fromInputUnsafe(d))
 export const pemCertificates = (bundle: string): ReadonlyArray<string> =>
   (bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/gu) ?? []).map((p) => `${p}\n`)
 
+/** Validity starts this long before "now" (clock skew between machines), on top of the full validity. */
+const skew = Duration.minutes(5)
+const defaultCaSettle = Duration.seconds(10)
+
+type DecisionOptions = Pick<
+  SelfCertOptions,
+  "dnsNames" | "ipAddresses" | "caValidity" | "servingValidity" | "caSettle"
+>
+
 /**
- * Pure decision over the current payload at `now`: keep, or issue a serving certificate (and a new CA
- * when `newCa`). `reason` says why, for the log.
+ * Pure decision over the current payload at `now` (see the module header); `reason` says why, for the
+ * log. Certificates minted here start `skew` before their issuing moment, which gives a CA's age.
  */
 export const decideSecret = (
   current: Partial<CertBundle> | undefined,
   now: number,
-  o: Pick<SelfCertOptions, "dnsNames" | "ipAddresses" | "caValidity" | "servingValidity">,
+  o: DecisionOptions,
 ): SecretDecision => {
   if (current === undefined) return { _tag: "Issue", newCa: true, reason: "no certificate Secret yet" }
   const ca = parse(current.caCert)
-  if (ca === undefined || current.caKey === undefined || current.caKey === "" || !ca.ca)
+  if (
+    ca === undefined ||
+    current.caKey === undefined ||
+    current.caKey === "" ||
+    !ca.ca ||
+    ca.validToDate.getTime() <= now
+  )
     return { _tag: "Issue", newCa: true, reason: "the Secret holds no usable CA" }
+  const trusted = pemCertificates(current.caBundle ?? "")
+    .map(parse)
+    .filter((x): x is X509Certificate => x !== undefined && x.validToDate.getTime() > now)
+  if (!trusted.some((x) => x.fingerprint256 === ca.fingerprint256))
+    return { _tag: "Issue", newCa: false, reason: "the CA bundle does not contain the current CA" }
   if (ca.validToDate.getTime() - now < ms(o.caValidity) / 3)
-    return { _tag: "Issue", newCa: true, reason: `the CA expires at ${ca.validToDate.toISOString()}` }
+    return { _tag: "RotateCa", reason: `the CA expires at ${ca.validToDate.toISOString()}` }
+
   const leaf = parse(current.tlsCert)
   if (leaf === undefined || current.tlsKey === undefined || current.tlsKey === "")
     return { _tag: "Issue", newCa: false, reason: "the Secret holds no serving certificate" }
-  if (!leaf.verify(ca.publicKey))
-    return { _tag: "Issue", newCa: false, reason: "the serving certificate is not signed by the current CA" }
-  const names = [
+  const issuer = trusted.find((x) => leaf.verify(x.publicKey))
+  if (issuer === undefined)
+    return { _tag: "Issue", newCa: false, reason: "the serving certificate is not signed by a trusted CA" }
+  const covered = [
     ...o.dnsNames.map((n) => leaf.checkHost(n) !== undefined),
     ...(o.ipAddresses ?? []).map((ip) => leaf.checkIP(ip) !== undefined),
   ]
-  if (names.some((ok) => !ok))
+  if (covered.some((ok) => !ok))
     return { _tag: "Issue", newCa: false, reason: "the serving certificate does not cover every wanted name" }
-  if (leaf.validToDate.getTime() - now < ms(o.servingValidity) / 3)
+  const signedByCurrent = issuer.fingerprint256 === ca.fingerprint256
+  // A pair from a previous CA also ends with that CA; the current CA's own expiry is the rotation's job.
+  const expires = signedByCurrent
+    ? leaf.validToDate.getTime()
+    : Math.min(leaf.validToDate.getTime(), issuer.validToDate.getTime())
+  const left = expires - now
+  const caAge = now - (ca.validFromDate.getTime() + Duration.toMillis(skew))
+  const settle = ms(o.caSettle ?? defaultCaSettle)
+  // A new CA signs nothing until the API server has had `settle` to trust it (while the pair lasts).
+  if (!signedByCurrent && caAge < settle && left > settle) return { _tag: "Keep" }
+  if (left < ms(o.servingValidity) / 3)
     return {
       _tag: "Issue",
       newCa: false,
-      reason: `the serving certificate expires at ${leaf.validToDate.toISOString()}`,
+      reason: `the serving certificate expires at ${new Date(expires).toISOString()}`,
     }
-  if (
-    !pemCertificates(current.caBundle ?? "").some((pem) => parse(pem)?.fingerprint256 === ca.fingerprint256)
-  )
-    return { _tag: "Issue", newCa: false, reason: "the CA bundle does not contain the current CA" }
   return { _tag: "Keep" }
 }
 
-/** Validity starts this long before "now" (clock skew between machines), on top of the full validity. */
-const skew = Duration.minutes(5)
-
-/** Mints what `decision` asks for, keeping a previous CA in the bundle while it is valid. */
+/** Mints what `decision` asks for, keeping previous CAs in the bundle while they are valid. */
 export const issue = (
   current: Partial<CertBundle> | undefined,
-  decision: Extract<SecretDecision, { _tag: "Issue" }>,
-  o: Pick<SelfCertOptions, "dnsNames" | "ipAddresses" | "caValidity" | "servingValidity">,
+  decision: Exclude<SecretDecision, { _tag: "Keep" }>,
+  o: DecisionOptions,
 ) =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
     const notBefore = new Date(now - Duration.toMillis(skew))
     const validFor = (d: Duration.Input) => Duration.millis(ms(d) + Duration.toMillis(skew))
+    const freshCa = decision._tag === "RotateCa" || decision.newCa || current?.caCert === undefined
     const ca: PemPair =
-      decision.newCa || current?.caCert === undefined || current.caKey === undefined
+      freshCa || current?.caCert === undefined || current.caKey === undefined
         ? yield* mintCa({ validFor: validFor(o.caValidity), notBefore, commonName: "langop webhook CA" })
         : { certPem: current.caCert, keyPem: current.caKey }
-    const serving = yield* mintServingCert({
-      ca,
-      dnsNames: o.dnsNames,
-      ipAddresses: o.ipAddresses ?? [],
-      validFor: validFor(o.servingValidity),
-      notBefore,
-    })
+    const keepServing =
+      decision._tag === "RotateCa" && current?.tlsCert !== undefined && current.tlsKey !== undefined
+    const serving = keepServing
+      ? { certPem: current?.tlsCert ?? "", keyPem: current?.tlsKey ?? "" }
+      : yield* mintServingCert({
+          ca,
+          dnsNames: o.dnsNames,
+          ipAddresses: o.ipAddresses ?? [],
+          validFor: validFor(o.servingValidity),
+          notBefore,
+        })
     const previous = pemCertificates(current?.caBundle ?? "").filter((pem) => {
       const x = parse(pem)
       return x !== undefined && x.validToDate.getTime() > now && pem.trim() !== ca.certPem.trim()
@@ -204,11 +242,14 @@ export const ensureSecret = (o: SelfCertOptions) =>
     const next = yield* issue(current, decision, o)
     if (live === undefined) yield* client.create(Builtin.Secret, secretObject(o, next))
     else yield* client.replace(Builtin.Secret, secretObject(o, next, live.metadata.resourceVersion))
-    yield* Effect.logInfo("self-managed certificate issued", {
-      secret: `${o.namespace}/${o.secretName}`,
-      reason: decision.reason,
-      newCa: decision.newCa,
-    })
+    yield* Effect.logInfo(
+      decision._tag === "RotateCa" ? "self-managed CA rotated" : "self-managed certificate issued",
+      {
+        secret: `${o.namespace}/${o.secretName}`,
+        reason: decision.reason,
+        newCa: decision._tag === "RotateCa" || decision.newCa,
+      },
+    )
     return next
   }).pipe(
     // Another replica wrote first: read again and use (or renew) what it wrote.

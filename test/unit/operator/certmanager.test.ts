@@ -70,7 +70,7 @@ describe("decideSecret", () => {
       expect(decideSecret(b, start, { ...options, dnsNames: ["other.svc"] })).toMatchObject({ newCa: false })
       const other = yield* issue(undefined, { _tag: "Issue", newCa: true, reason: "t" }, options)
       expect(decideSecret({ ...b, tlsCert: other.tlsCert }, start, options)).toMatchObject({
-        reason: expect.stringMatching(/not signed/u),
+        reason: expect.stringMatching(/not signed by a trusted CA/u),
       })
       expect(decideSecret({ ...b, caKey: "" }, start, options)).toMatchObject({ newCa: true })
       const { tlsKey: _, ...withoutKey } = b
@@ -82,25 +82,63 @@ describe("decideSecret", () => {
   )
 
   it.effect(
-    "a CA with a third of its validity left is replaced; the old CA stays in the bundle while valid",
+    "a CA with a third of its validity left is replaced in two steps; the old CA stays trusted while valid",
     () =>
       Effect.gen(function* () {
+        const day = (d: number) => start + Duration.toMillis(Duration.days(d))
         const b = yield* first
-        const later = start + Duration.toMillis(Duration.days(21))
-        const decision = decideSecret(b, later, options)
-        expect(decision).toMatchObject({ _tag: "Issue", newCa: true })
-        if (decision._tag !== "Issue") return
-        yield* TestClock.setTime(later)
-        const next = yield* issue(b, decision, options)
+        // Day 21: a fresh serving certificate from the old CA (expires day 24).
+        yield* TestClock.setTime(day(21))
+        const b2 = yield* issue(b, { _tag: "Issue", newCa: false, reason: "t" }, options)
+        // Day 23.5: the CA (expires day 30) has less than a third left → a new CA joins the bundle.
+        const rotation = day(23.5)
+        const decision = decideSecret(b2, rotation, options)
+        expect(decision).toMatchObject({ _tag: "RotateCa" })
+        if (decision._tag !== "RotateCa") return
+        yield* TestClock.setTime(rotation)
+        const next = yield* issue(b2, decision, options)
         expect(next.caCert).not.toBe(b.caCert)
-        const bundle = pemCertificates(next.caBundle)
-        expect(bundle.map((p) => p.trim())).toEqual([next.caCert.trim(), b.caCert.trim()])
-        expect(leafOf(next).verify(new X509Certificate(next.caCert).publicKey)).toBe(true)
+        expect(pemCertificates(next.caBundle).map((p) => p.trim())).toEqual([
+          next.caCert.trim(),
+          b.caCert.trim(),
+        ])
+        // The serving certificate (old CA) is kept while the API server learns the new CA …
+        expect(next.tlsCert).toBe(b2.tlsCert)
+        expect(decideSecret(next, rotation + 1_000, options)).toEqual({ _tag: "Keep" })
+        // … and re-issued by the new CA once it has settled (it was due: half a day left of 3).
+        const due = decideSecret(next, rotation + 11_000, options)
+        expect(due).toMatchObject({ _tag: "Issue", newCa: false })
+        if (due._tag !== "Issue") return
+        yield* TestClock.setTime(rotation + 11_000)
+        const renewed = yield* issue(next, due, options)
+        expect(leafOf(renewed).verify(new X509Certificate(next.caCert).publicKey)).toBe(true)
+        expect(renewed.caCert).toBe(next.caCert)
         // Once the old CA has expired it is dropped from the bundle.
-        yield* TestClock.setTime(start + Duration.toMillis(Duration.days(31)))
-        const after = yield* issue(next, { _tag: "Issue", newCa: false, reason: "t" }, options)
+        yield* TestClock.setTime(day(31))
+        const after = yield* issue(renewed, { _tag: "Issue", newCa: false, reason: "t" }, options)
         expect(pemCertificates(after.caBundle).map((p) => p.trim())).toEqual([next.caCert.trim()])
       }),
+  )
+
+  it.effect("a pair from the previous CA is renewed before that CA expires, without a renewal loop", () =>
+    Effect.gen(function* () {
+      const day = (d: number) => start + Duration.toMillis(Duration.days(d))
+      // Serving certificates valid 60 days, longer than the 30-day CA: renewed at 20 days left.
+      const long = { ...options, servingValidity: Duration.days(60) }
+      yield* atStart
+      const b = yield* issue(undefined, { _tag: "Issue", newCa: true, reason: "t" }, long)
+      expect(decideSecret(b, day(15), long)).toEqual({ _tag: "Keep" })
+      const rotate = decideSecret(b, day(21), long)
+      expect(rotate._tag).toBe("RotateCa")
+      if (rotate._tag !== "RotateCa") return
+      yield* TestClock.setTime(day(21))
+      const next = yield* issue(b, rotate, long)
+      // The kept pair now ends with the old CA (day 30, 9 days left < 20): renewed once the new CA settled.
+      expect(decideSecret(next, day(21) + 11_000, long)).toMatchObject({ _tag: "Issue" })
+      yield* TestClock.setTime(day(21) + 11_000)
+      const renewed = yield* issue(next, { _tag: "Issue", newCa: false, reason: "t" }, long)
+      expect(decideSecret(renewed, day(21) + 12_000, long)).toEqual({ _tag: "Keep" })
+    }),
   )
 })
 
