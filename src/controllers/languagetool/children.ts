@@ -12,7 +12,6 @@
  * - `replicas` is omitted while the HPA is enabled, so the operator and the autoscaler never fight.
  */
 import type { EnvVar } from "../../api/k8s/index.ts"
-import { QUANTITY_PATTERN } from "../../api/k8s/index.ts"
 import type { LanguageTool } from "../../api/languagetool.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { canonicalJson, configHash } from "../common/hash.ts"
@@ -26,6 +25,7 @@ import {
 } from "../common/labels.ts"
 import { controllerRef } from "../common/ownership.ts"
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../common/security.ts"
+import { deploymentStrategy, type HpaPlan, hpaObject, pdbObject, present } from "../common/workload.ts"
 
 export const KIND = "LanguageTool"
 export const CONTAINER_NAME = "tool"
@@ -98,10 +98,6 @@ const meta = (tool: LanguageTool, name: string, cluster: string | undefined) => 
   ownerReferences: [controllerRef({ kind: KIND, metadata: tool.metadata })],
 })
 
-/** Only keys whose value is defined (the API server omits absent optional fields). */
-const present = <T extends Record<string, unknown>>(record: T): Partial<T> =>
-  Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Partial<T>
-
 /** ConfigMap `<name>-tool`: `tool.json` (the spec, keys sorted), `name`, `namespace`, `type`. */
 export const desiredConfigMap = (tool: LanguageTool, cluster: string | undefined): KubeObject => ({
   apiVersion: "v1",
@@ -123,18 +119,7 @@ export const desiredDeployment = (
   const { spec } = tool
   const name = tool.metadata.name ?? ""
   const hpaEnabled = spec.horizontalPodAutoscaler?.enabled === true
-  const strategy =
-    spec.updateStrategy === undefined
-      ? undefined
-      : spec.updateStrategy.type === "Recreate"
-        ? { type: "Recreate" }
-        : {
-            type: "RollingUpdate",
-            ...(spec.updateStrategy.rollingUpdate !== undefined &&
-            Object.keys(spec.updateStrategy.rollingUpdate).length > 0
-              ? { rollingUpdate: spec.updateStrategy.rollingUpdate }
-              : {}),
-          }
+  const strategy = deploymentStrategy(spec.updateStrategy)
   const container = present({
     name: CONTAINER_NAME,
     image: spec.image,
@@ -203,78 +188,16 @@ export const desiredService = (tool: LanguageTool, cluster: string | undefined):
 
 /** `policy/v1` PodDisruptionBudget; undefined when `spec.podDisruptionBudget` is unset. */
 export const desiredPdb = (tool: LanguageTool, cluster: string | undefined): KubeObject | undefined => {
-  const pdb = tool.spec.podDisruptionBudget
-  if (pdb === undefined) return undefined
   const name = tool.metadata.name ?? ""
-  return {
-    apiVersion: "policy/v1",
-    kind: "PodDisruptionBudget",
-    metadata: meta(tool, name, cluster),
-    spec: present({
-      selector: { matchLabels: commonLabels(KIND, name) },
-      minAvailable: pdb.minAvailable,
-      maxUnavailable: pdb.maxUnavailable,
-    }),
-  }
+  return pdbObject(meta(tool, name, cluster), commonLabels(KIND, name), tool.spec.podDisruptionBudget)
 }
 
-const quantity = new RegExp(QUANTITY_PATTERN, "u")
-
-export interface HpaPlan {
-  readonly object: KubeObject | undefined
-  /** Metrics that could not be expressed (`AutoscalingReady=False`, `UnsupportedMetric`). */
-  readonly unsupported: ReadonlyArray<string>
-}
+export type { HpaPlan } from "../common/workload.ts"
 
 /** `autoscaling/v2` HorizontalPodAutoscaler (TL-1); undefined object when the HPA is not enabled. */
 export const desiredHpa = (tool: LanguageTool, cluster: string | undefined): HpaPlan => {
-  const hpa = tool.spec.horizontalPodAutoscaler
-  if (hpa === undefined || !hpa.enabled) return { object: undefined, unsupported: [] }
   const name = tool.metadata.name ?? ""
-  const utilization = (resource: string, percent: number) => ({
-    type: "Resource",
-    resource: { name: resource, target: { type: "Utilization", averageUtilization: percent } },
-  })
-  const metrics: Array<unknown> = []
-  const unsupported: Array<string> = []
-  if (hpa.targetCPUUtilizationPercentage !== undefined)
-    metrics.push(utilization("cpu", hpa.targetCPUUtilizationPercentage))
-  if (hpa.targetMemoryUtilizationPercentage !== undefined)
-    metrics.push(utilization("memory", hpa.targetMemoryUtilizationPercentage))
-  for (const [i, m] of (hpa.customMetrics ?? []).entries()) {
-    const where = `spec.horizontalPodAutoscaler.customMetrics[${i}] (${m.name})`
-    if (m.type === "Object") {
-      unsupported.push(
-        `${where}: type Object needs a described object, which the spec cannot express; skipped`,
-      )
-      continue
-    }
-    if (!quantity.test(m.target)) {
-      unsupported.push(`${where}: target ${JSON.stringify(m.target)} is not a quantity; skipped`)
-      continue
-    }
-    const target = { type: "AverageValue", averageValue: m.target }
-    metrics.push(
-      m.type === "Pods"
-        ? { type: "Pods", pods: { metric: { name: m.name }, target } }
-        : { type: "External", external: { metric: { name: m.name }, target } },
-    )
-  }
-  if (metrics.length === 0) metrics.push(utilization("cpu", 80))
-  return {
-    object: {
-      apiVersion: "autoscaling/v2",
-      kind: "HorizontalPodAutoscaler",
-      metadata: meta(tool, name, cluster),
-      spec: {
-        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
-        minReplicas: hpa.minReplicas,
-        maxReplicas: hpa.maxReplicas,
-        metrics,
-      },
-    },
-    unsupported,
-  }
+  return hpaObject(meta(tool, name, cluster), name, tool.spec.horizontalPodAutoscaler)
 }
 
 /** The egress policy built by src/network, owned by the tool (cluster label on metadata only). */
