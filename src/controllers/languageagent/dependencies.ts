@@ -16,7 +16,7 @@ import type { LanguageAgent } from "../../api/languageagent.ts"
 import type { LanguageModel } from "../../api/languagemodel.ts"
 import type { LanguagePersona } from "../../api/languagepersona.ts"
 import type { LanguageTool } from "../../api/languagetool.ts"
-import type { ModelReference } from "../../api/shared.ts"
+import type { ModelReference, PersonaReference } from "../../api/shared.ts"
 import { type SidecarTool, sidecarToolOf } from "../common/sidecars.ts"
 import {
   type EffectivePersona,
@@ -273,8 +273,14 @@ const memoryProblem = (agent: LanguageAgent, lookups: Lookups): Blocked | undefi
   return undefined
 }
 
+/** What persona resolution reads of its owner (agents, and clients reuse it). */
+export interface PersonaOwner {
+  readonly metadata: { readonly namespace?: string | undefined }
+  readonly spec: { readonly personaRef?: PersonaReference | undefined }
+}
+
 /** The persona part: the referenced persona must be Ready; its effective persona is recomputed from live objects. */
-export const resolvePersona = (agent: LanguageAgent, lookups: Lookups): PersonaOutcome => {
+export const resolvePersona = (agent: PersonaOwner, lookups: Pick<Lookups, "persona">): PersonaOutcome => {
   const ref = agent.spec.personaRef
   if (ref === undefined || ref.name === "")
     return { ok: true, persona: undefined, reason: Reasons.NoPersona, message: "No persona referenced" }
