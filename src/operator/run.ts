@@ -13,7 +13,7 @@
  * Assumption: the caller provides the KubeClient and a logger (main.ts).
  */
 import { NodeServices } from "@effect/platform-node"
-import { Context, Duration, Effect, type Fiber, Layer, type Scope } from "effect"
+import { Cause, Context, Duration, Effect, type Fiber, Layer, type Scope } from "effect"
 import type { KubeClient } from "../kube/client.ts"
 import type { Controller } from "../runtime/controller.ts"
 import { Health } from "../runtime/health.ts"
@@ -23,7 +23,7 @@ import { DefaultServiceName } from "../webhook/configurations.ts"
 import { webhookTable } from "../webhook/index.ts"
 import { layer as lookupLayer } from "../webhook/lookup.ts"
 import { layerFromSettings, WebhookServer } from "../webhook/server.ts"
-import { runSelfCertManager, type SelfCertOptions } from "./certmanager.ts"
+import { reconcileCertificates, runSelfCertManager, type SelfCertOptions } from "./certmanager.ts"
 import type { ControllerServices } from "./controllers.ts"
 import { firstLine, StartupError } from "./errors.ts"
 import { listenersOf, portProblem } from "./preflight.ts"
@@ -74,6 +74,19 @@ export const startOperator = (
   options: StartOptions = {},
 ): Effect.Effect<RunningOperator, StartupError, Scope.Scope | KubeClient> =>
   Effect.gen(function* () {
+    const selfCerts =
+      settings.certSource === "self"
+        ? (options.selfCerts ?? selfCertOptionsFromSettings(settings))
+        : undefined
+    // One round before the server starts, so its first handshake already has a certificate.
+    if (selfCerts !== undefined)
+      yield* reconcileCertificates(selfCerts).pipe(
+        Effect.catchCause((cause) =>
+          Effect.logWarning("self-managed certificates: first round failed; retrying in the background", {
+            error: firstLine(Cause.squash(cause)),
+          }),
+        ),
+      )
     const table = webhookTable({ defaultClientIssuer: settings.defaultClientIssuer })
     const webhook = layerFromSettings(table).pipe(
       Layer.provide(lookupLayer),
@@ -96,9 +109,7 @@ export const startOperator = (
     const server = Context.get(context, WebhookServer)
     const health = Context.get(context, Health)
     yield* health.addReadinessCheck("webhook-certificate", server.ready)
-    if (settings.certSource === "self") {
-      yield* Effect.forkScoped(runSelfCertManager(options.selfCerts ?? selfCertOptionsFromSettings(settings)))
-    }
+    if (selfCerts !== undefined) yield* Effect.forkScoped(runSelfCertManager(selfCerts))
     const manager = yield* Effect.forkScoped(
       runManager(controllers, managerOptionsFromSettings(settings)).pipe(Effect.provideContext(context)),
     )
