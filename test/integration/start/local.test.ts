@@ -1,0 +1,76 @@
+// `npm start` on a machine with NO kubeconfig (HOME points at an empty directory, KUBECONFIG unset, not
+// in a Pod) but with the control-plane build cache (XDG_CACHE_HOME points at the real one, so no rebuild):
+// it starts its own local control plane, runs the operator, applies deploy/examples/ and prints what to
+// type next. Following that hint, `kubectl get langop -A` lists every example, Ready for the kinds whose
+// controllers exist; Ctrl-C (SIGINT) then stops everything, exit code 0, and nothing is left behind: no
+// process of that control plane, no run directory (kubeconfig, etcd data, logs).
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { homedir, tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { describe, expect, test, vi } from "vitest"
+import { parseAllDocuments } from "yaml"
+import { kubectlPromise } from "../../../src/localcluster/kubectl.ts"
+import { controllerRegistry } from "../../../src/operator/controllers.ts"
+import { portEnv, processesMentioning, repoRoot, start } from "./support.ts"
+
+const examples = readdirSync(join(repoRoot, "deploy", "examples"))
+  .filter((f) => f.endsWith(".yaml"))
+  .flatMap((f) => parseAllDocuments(readFileSync(join(repoRoot, "deploy", "examples", f), "utf8")))
+  .map((d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string } })
+  .filter((o) => o.apiVersion.startsWith("langop.io/"))
+const reconciled = new Set(controllerRegistry.map((c) => c.kind))
+
+interface Listed {
+  items: Array<{ kind: string; metadata: { name: string; namespace?: string }; status?: { phase?: string } }>
+}
+
+describe("npm start without a kubeconfig", () => {
+  test("local control plane + operator + examples; Ctrl-C leaves nothing behind", async () => {
+    const { health: _, ...ports } = await portEnv()
+    const op = start(["node", "src/main.ts"], {
+      PATH: process.env.PATH,
+      HOME: mkdtempSync(join(tmpdir(), "langop-nohome-")),
+      XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"),
+      ...ports,
+    })
+    let kubeconfig = ""
+    try {
+      // A cold cache builds for ~10 minutes (progress on stderr); the test setup has normally built it.
+      const hint = await op.waitForStderr(/export KUBECONFIG=(\S+); (\S+) get langop -A/u, 900_000)
+      kubeconfig = hint[1] ?? ""
+      const kubectl = hint[2] ?? ""
+      expect(op.stderr()).toMatch(
+        /no cluster configured \(no KUBECONFIG, no .*\.kube\/config, not in a Pod\)/u,
+      )
+      expect(existsSync(kubeconfig)).toBe(true)
+
+      await vi.waitFor(
+        async () => {
+          const table = await kubectlPromise(kubectl, kubeconfig, ["get", "langop", "-A"])
+          expect(table.exitCode, table.stderr).toBe(0)
+          for (const o of examples) expect(table.stdout).toContain(o.metadata.name)
+          const json = await kubectlPromise(kubectl, kubeconfig, ["get", "langop", "-A", "-o", "json"])
+          const items = (JSON.parse(json.stdout) as Listed).items
+          for (const o of examples) {
+            const live = items.find((i) => i.kind === o.kind && i.metadata.name === o.metadata.name)
+            expect(live, `${o.kind}/${o.metadata.name}`).toBeDefined()
+            if (o.kind !== "LanguageCluster") expect(live?.metadata.namespace).toBe("demo")
+            if (reconciled.has(o.kind))
+              expect(live?.status?.phase, `${o.kind}/${o.metadata.name}`).toBe("Ready")
+          }
+        },
+        { timeout: 120_000, interval: 1000 },
+      )
+    } finally {
+      const exit = await op.stop("SIGINT")
+      expect(exit, op.stderr()).toEqual({ code: 0, signal: null })
+    }
+    expect(op.stderr()).toMatch(/removed the webhook configurations/u)
+    const runDir = dirname(kubeconfig)
+    expect(runDir).toMatch(/run-/u)
+    expect(existsSync(runDir)).toBe(false)
+    expect(await processesMentioning(runDir)).toEqual([])
+    // One sentence per event, no stack trace.
+    expect(op.stderr()).not.toMatch(/\n\s+at /u)
+  }, 1_200_000)
+})
