@@ -11,6 +11,7 @@
  * object that does not decode stays out of the cache and gets an `InvalidObject` Warning Event.
  */
 import { LanguageAgent } from "../../api/languageagent.ts"
+import { LanguageClient } from "../../api/languageclient.ts"
 import { LanguageCluster } from "../../api/languagecluster.ts"
 import { LanguageModel } from "../../api/languagemodel.ts"
 import { LanguagePersona } from "../../api/languagepersona.ts"
@@ -41,6 +42,11 @@ export const secretSource: InformerSource<KubeObject> = { resource: Builtin.Secr
 export const managedConfigMapSource: InformerSource<KubeObject> = {
   resource: Builtin.ConfigMap,
   labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
+}
+
+export const clientSource: InformerSource<LanguageClient> = {
+  resource: Langop.LanguageClient,
+  decode: decodeObject(LanguageClient),
 }
 
 export const clusterSource: InformerSource<LanguageCluster> = {
@@ -78,5 +84,6 @@ export const managedServiceSource = managedSource(Builtin.Service)
 export const managedPdbSource = managedSource(Builtin.PodDisruptionBudget)
 export const managedHpaSource = managedSource(Builtin.HorizontalPodAutoscaler)
 export const managedNetworkPolicySource = managedSource(Builtin.NetworkPolicy)
+export const managedIngressSource = managedSource(Builtin.Ingress)
 /** Pods of generated workloads (their templates carry the common labels): failure detection. */
 export const managedPodSource = managedSource(Builtin.Pod)
