@@ -57,9 +57,21 @@ const apiProblem = (what: string) => (e: KubeError | Error) =>
     message: `${what} failed: ${"_tag" in e && typeof e._tag === "string" && "code" in e ? describeError(e as KubeError) : e.message}.`,
   })
 
-const missingInstall = (s: SettingsShape): Effect.Effect<ReadonlyArray<string>, StartupError, KubeClient> =>
+const missingInstall = (
+  s: SettingsShape,
+  say: (line: string) => void,
+): Effect.Effect<ReadonlyArray<string>, StartupError, KubeClient> =>
   Effect.gen(function* () {
-    const crds = yield* crdStates.pipe(Effect.mapError(apiProblem("reading the CRDs")))
+    // The operator itself needs no access to CRDs; an identity without it just cannot have them checked.
+    const crds = yield* crdStates.pipe(
+      Effect.catchTag("Forbidden", () =>
+        Effect.sync(() => {
+          say("note: this identity may not read CustomResourceDefinitions, so the CRDs were not checked")
+          return []
+        }),
+      ),
+      Effect.mapError(apiProblem("reading the CRDs")),
+    )
     const missing = crds.filter((c) => c.state !== "current").map((c) => `CRD ${c.name} (${c.state})`)
     if (s.leaderElect) {
       const client = yield* KubeClient
@@ -82,6 +94,15 @@ export const runOutOfCluster = (
     const client = yield* Layer.build(layerFromKubeConfig(o.kc))
     const provide = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideContext(e, client)
     yield* provide(checkReachable(o.server))
+    const user = o.kc.getCurrentUser()
+    const acting = user?.impersonateUser == null ? "" : ` acting as "${user.impersonateUser}"`
+    yield* provide(
+      checkPermissions(
+        base,
+        deployedComponents(),
+        `the kubeconfig user "${user?.name ?? "(unknown)"}"${acting} (context ${o.kc.getCurrentContext()})`,
+      ),
+    )
 
     const certDir = o.certDir ?? process.env.LANGOP_CERT_DIR ?? defaultDevCertDir()
     const url = base.webhookHost === "0.0.0.0" || base.webhookHost === "" ? "127.0.0.1" : base.webhookHost
@@ -111,17 +132,22 @@ export const runOutOfCluster = (
         )
       yield* provide(installCrds).pipe(Effect.mapError(apiProblem("installing the CRDs")))
     } else {
-      const missing = yield* provide(missingInstall(settings))
+      const missing = yield* provide(missingInstall(settings, o.say))
       if (missing.length > 0)
         return yield* new StartupError({
           message: `the cluster at ${o.server} lacks what the operator needs: ${missing.join(", ")}; run \`npm start -- --install\` to install them (or \`kubectl apply --server-side -f crds/\`).`,
         })
       const state = yield* provide(webhookConfigurationState(configurations)).pipe(
+        Effect.catchTag("Forbidden", () => Effect.succeed({ state: "unknown" as const })),
         Effect.mapError(apiProblem("reading the webhook configurations")),
       )
       if (state.state === "absent")
         o.say(
           `warning: ${state.names.join(" and ")} absent, so objects are admitted without defaulting and validation; run \`npm start -- --install\` to register this process's admission server`,
+        )
+      else if (state.state === "unknown")
+        o.say(
+          "note: this identity may not read webhook configurations, so their registration was not checked",
         )
       else if (state.state === "different")
         o.say(
@@ -129,14 +155,6 @@ export const runOutOfCluster = (
         )
     }
 
-    const user = o.kc.getCurrentUser()?.name ?? "(unknown)"
-    yield* provide(
-      checkPermissions(
-        settings,
-        deployedComponents(),
-        `the kubeconfig user "${user}" (context ${o.kc.getCurrentContext()})`,
-      ),
-    )
     const controllers = operatorControllers(settings)
     if (controllers._tag === "Failure")
       return yield* new StartupError({ message: `invalid settings: ${controllers.failure.join("; ")}.` })

@@ -142,6 +142,16 @@ export const requiredPermissions = (
     : []),
 ]
 
+/** `get/list/watch configmaps, update leases.coordination.k8s.io in ns`: verbs grouped per resource. */
+export const groupedPermissions = (ps: ReadonlyArray<Permission>): string => {
+  const groups = new Map<string, Array<string>>()
+  for (const p of ps) {
+    const what = describePermission(p).slice(p.verb.length + 1)
+    groups.set(what, [...(groups.get(what) ?? []), p.verb])
+  }
+  return [...groups].map(([what, verbs]) => `${verbs.join("/")} ${what}`).join(", ")
+}
+
 /** Fails listing every permission the current identity lacks. */
 export const checkPermissions = (
   s: SettingsShape,
@@ -157,9 +167,9 @@ export const checkPermissions = (
         (e) => new StartupError({ message: `cannot check the operator's permissions: ${describeError(e)}.` }),
       ),
     )
-    const missing = results.filter((r) => !r.ok).map((r) => describePermission(r.p))
+    const missing = results.filter((r) => !r.ok).map((r) => r.p)
     if (missing.length === 0) return
     return yield* new StartupError({
-      message: `${identityHint} lacks ${missing.length} RBAC permission${missing.length === 1 ? "" : "s"} the operator needs (${missing.join(", ")}): apply the operator's RBAC (\`kubectl apply --server-side -k deploy/\`, ClusterRole langop-operator and Role langop-leader-election) and bind it to this identity, or use a kubeconfig that has them.`,
+      message: `${identityHint} lacks ${missing.length} RBAC permission${missing.length === 1 ? "" : "s"} the operator needs (${groupedPermissions(missing)}): apply the operator's RBAC (\`kubectl apply --server-side -k deploy/\`, ClusterRole langop-operator and Role langop-leader-election) and bind it to this identity, or use a kubeconfig that has them.`,
     })
   })
