@@ -359,6 +359,36 @@ describe("LanguageModel", () => {
     expect(cond(m, "NetworkPolicyReady")?.status).toBe("True")
   })
 
+  test("a ConfigMap controlled by someone else is left untouched (NameConflict)", async ({ namespace }) => {
+    await applyIn(namespace, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "owner" }, data: {} })
+    const owner = await get("configmap/owner", namespace)
+    await applyIn(namespace, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: "gpt-4o-mini-model",
+        ownerReferences: [
+          { apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner?.metadata.uid, controller: true },
+        ],
+      },
+      data: { mine: "kept" },
+    })
+    await gptExample(namespace)
+    const m = await modelWhere(
+      namespace,
+      "gpt-4o-mini",
+      "NameConflict",
+      (o) => o.status?.reason === "NameConflict",
+    )
+    expect(m.status.phase).toBe("Error")
+    expect(cond(m, "Ready")?.message).toContain("ConfigMap owner")
+    await settled(writesIn(namespace))
+    expect((await get("configmap/gpt-4o-mini-model", namespace))?.data).toEqual({ mine: "kept" })
+    expect(
+      writesIn(namespace)().filter((w) => w.kind === "ConfigMap" && w.name === "gpt-4o-mini-model"),
+    ).toEqual([])
+  })
+
   test("a reconcile or a periodic resync with nothing changed makes no write", async ({ namespace }) => {
     await gptExample(namespace)
     await settledReady(namespace)
