@@ -3,9 +3,8 @@
 // sidecar `workspace-files` tool), plus a `visitor` agent in another namespace that uses the same model and
 // tool across namespaces. The agent, tool and persona controllers run in-process; names resolve through a
 // real DNS server on 127.0.0.1 via the `Dns` layer; the DNS peer is the default one (a fake `kube-dns` pod
-// in kube-system). There is no LanguageModel reconciler yet: the model's status is set by the test and a
-// stand-in Deployment carries the model proxy's labels, so only the AGENT side of agent → model is the
-// reconcilers' output here. Also: a changed egress rule converges with exactly one NetworkPolicy write, and
+// in kube-system). The LanguageModel controller runs too, so the model proxy's pods (on kwok) and its OWN
+// policy (provider host on 443 only) are the reconciler's output as well. Also: a changed egress rule converges with exactly one NetworkPolicy write, and
 // a sidecar tool's egress rule lands in its agent's policy.
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -18,6 +17,10 @@ import {
   agentControllerOptionsFromSettings,
   languageAgentController,
 } from "../../../src/controllers/languageagent/index.ts"
+import {
+  languageModelController,
+  modelControllerOptionsFromSettings,
+} from "../../../src/controllers/languagemodel/index.ts"
 import { languagePersonaController } from "../../../src/controllers/languagepersona/index.ts"
 import {
   languageToolController,
@@ -38,10 +41,12 @@ import {
   workloadOf,
 } from "../setup/netpol.ts"
 import { type RunningOperator, startOperator } from "../setup/operator.ts"
-import { createWorkload, podRef, poll, runningPod } from "./support.ts"
+import { podRef, poll, runningPod } from "./support.ts"
 
 const EXAMPLES = join(import.meta.dirname, "..", "..", "..", "deploy", "examples")
 const RESYNC_MS = 3_000
+/** What the test DNS server answers for api.openai.com (the gpt-4o-mini model's provider host). */
+const OPENAI_IP = "203.0.113.30"
 type Json = Record<string, unknown>
 
 const example = (file: string): Json => parse(readFileSync(join(EXAMPLES, file), "utf8")) as Json
@@ -101,10 +106,13 @@ const setUp = async (dns: DnsTestServer): Promise<World> => {
   const toolOptions = toolControllerOptionsFromSettings(settings)
   if (Result.isFailure(agentOptions)) throw new Error(agentOptions.failure)
   if (Result.isFailure(toolOptions)) throw new Error(toolOptions.failure)
+  const modelOptions = modelControllerOptionsFromSettings(settings)
+  if (Result.isFailure(modelOptions)) throw new Error(modelOptions.failure)
   op = await startOperator(
     [
       languageAgentController(agentOptions.success),
       languageToolController(toolOptions.success),
+      languageModelController(modelOptions.success),
       languagePersonaController({ fieldManager: settings.fieldManager, dependencyWait: "2 seconds" }),
     ],
     { resyncPeriodMs: RESYNC_MS, dns: Dns.layer({ servers: [dns.server], timeoutMs: 500, tries: 2 }) },
@@ -155,7 +163,6 @@ const setUp = async (dns: DnsTestServer): Promise<World> => {
 
   await applyIn(ns, example("secret-openai-credentials.yaml"))
   await applyIn(ns, example("languagemodel.yaml"))
-  await setStatus("languagemodel", ns, "gpt-4o-mini", { phase: "Ready" })
   for (const file of ["languagetool-web-fetch.yaml", "languagetool-workspace-files.yaml"])
     await applyIn(ns, withSpec(example(file), { clusterRef: cluster }))
   for (const file of ["languagepersona-base.yaml", "languagepersona-support.yaml"])
@@ -172,8 +179,6 @@ const setUp = async (dns: DnsTestServer): Promise<World> => {
       toolRefs: [{ name: "web-fetch", namespace: ns }],
     },
   })
-  // Stand-in for the model proxy pods (no LanguageModel reconciler yet): the labels its Deployment will carry.
-  await createWorkload(kc, ns, "model-proxy-standin", commonLabels("LanguageModel", "gpt-4o-mini"), [4000])
 
   const pods = {
     support: await runningPod(kc, ns, commonLabels("LanguageAgent", "support")),
@@ -213,6 +218,7 @@ beforeAll(async () => {
       dnsTestServer({
         "api.example.com": { a: ["203.0.113.10"] },
         "mirror.example.org": { a: ["198.51.100.9"] },
+        "api.openai.com": { a: [OPENAI_IP] },
       }),
     ),
   )
@@ -226,7 +232,7 @@ afterAll(async () => {
     for (const ns of [w.ns, w.visitorNs])
       await kubectl([
         "delete",
-        "languageagents,languagetools,languagepersonas",
+        "languageagents,languagetools,languagepersonas,languagemodels",
         "--all",
         "-n",
         ns,
@@ -242,7 +248,7 @@ afterAll(async () => {
 })
 
 const ref = (pod: "support" | "model" | "webFetch" | "visitor" | "kubeDns") => podRef(get().pods[pod])
-type From = "support" | "webFetch" | "visitor"
+type From = "support" | "webFetch" | "visitor" | "model"
 const toPod =
   (pod: "support" | "model" | "webFetch" | "visitor" | "kubeDns", port: number, protocol: Protocol = "TCP") =>
   (from: From): ConnectionQuery => ({ from: ref(from), to: { pod: ref(pod) }, port, protocol })
@@ -317,6 +323,37 @@ describe("egress policies written by the reconcilers (end-to-end example), check
       {
         _tag: "IpRange",
         ...ipv4Range("10.40.0.0/16"),
+        conn: { _tag: "Ports", ports: { TCP: [{ from: 443, to: 443 }] } },
+      },
+    ])
+  })
+
+  test("the model proxy reaches its provider host on 443 only outside the cluster, DNS, and its namespace", async () => {
+    const { ns } = get()
+    await vi.waitFor(async () => {
+      const np = await getJson("networkpolicy", ns, "gpt-4o-mini")
+      expect(JSON.stringify(np?.spec)).toContain(OPENAI_IP)
+    }, poll)
+    await expectVerdicts([
+      ["model", toIp(OPENAI_IP, 443), true],
+      ["model", toIp(OPENAI_IP, 80), false],
+      ["model", toIp("8.8.8.8", 443), false],
+      ["model", toIp("10.40.0.1", 443), false],
+      ["model", toPod("kubeDns", 53, "UDP"), true],
+      // Same-namespace pods are the base rule (README §9; fallback proxies are reached that way); other
+      // namespaces are not.
+      ["model", toPod("support", 8080), true],
+      ["model", toPod("visitor", 8080), false],
+    ])
+    const conns = await listConnections({
+      focusWorkloads: [workloadOf(get().pods.model)],
+      direction: "egress",
+    })
+    const external = conns.flatMap((c) => (c.dst._tag === "IpRange" ? [{ ...c.dst, conn: c.conn }] : []))
+    expect(external).toEqual([
+      {
+        _tag: "IpRange",
+        ...ipv4Range(`${OPENAI_IP}/32`),
         conn: { _tag: "Ports", ports: { TCP: [{ from: 443, to: 443 }] } },
       },
     ])
