@@ -263,11 +263,6 @@ const definitions = {
     "UDP/53,TCP/53",
     "Ports of the egress DNS rule (OpenShift DNS listens on 5353).",
   ),
-  ciliumFqdnPolicies: bool(
-    "LANGOP_CILIUM_FQDN_POLICIES",
-    false,
-    "Also emit CiliumNetworkPolicies with toFQDNs when the Cilium CRDs exist (the only way to honour `*.example.com`).",
-  ),
 
   // --- model proxies ---
   modelProxyImage: str(
