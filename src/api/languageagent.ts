@@ -36,22 +36,20 @@ import {
   defineKind,
   described,
   Egress,
+  flag,
   Int32,
   Int64,
   ModelReference,
   NonEmptyString,
+  optional,
   PersonaReference,
   SecretReference,
   StringMap,
+  strings,
   ToolReference,
   withDefault,
 } from "./shared.ts"
 
-const optional = <S extends Schema.Top>(schema: S, description: string) =>
-  Schema.optionalKey(described(schema, description))
-const flag = (value: boolean, description: string) =>
-  withDefault(described(Schema.Boolean, `${description} Default ${value}.`), value)
-const strings = (description: string) => optional(Schema.Array(Schema.String), description)
 const integer = (description: string) => optional(Int32, description)
 const counter = (description: string) => optional(Int64, description)
 const number = (description: string) => optional(Schema.Finite, description)

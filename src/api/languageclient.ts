@@ -32,26 +32,23 @@ import {
   Duration,
   defineKind,
   described,
+  flag,
   HorizontalPodAutoscalerSpec,
   Int32,
   Int64,
   ModelReference,
   NonEmptyString,
+  optional,
   PersonaReference,
   PodDisruptionBudgetSpec,
   PortNumber,
   SecretReference,
   StringMap,
+  strings,
   ToolReference,
   UpdateStrategySpec,
   withDefault,
 } from "./shared.ts"
-
-const optional = <S extends Schema.Top>(schema: S, description: string) =>
-  Schema.optionalKey(described(schema, description))
-const flag = (value: boolean, description: string) =>
-  withDefault(described(Schema.Boolean, `${description} Default ${value}.`), value)
-const strings = (description: string) => optional(Schema.Array(Schema.String), description)
 
 // ---------------------------------------------------------------------------------------------------------
 // Enums other code switches on

@@ -18,18 +18,16 @@ import {
   defineKind,
   described,
   Egress,
+  flag,
   Int32,
   Int64,
   NonEmptyString,
+  optional,
   SecretReference,
   StringMap,
   withDefault,
 } from "./shared.ts"
 
-const optional = <S extends Schema.Top>(schema: S, description: string) =>
-  Schema.optionalKey(described(schema, description))
-const flag = (value: boolean, description: string) =>
-  withDefault(described(Schema.Boolean, `${description} Default ${value}.`), value)
 const duration = (value: string, description: string) =>
   withDefault(
     described(

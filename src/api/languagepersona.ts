@@ -17,20 +17,17 @@ import {
   Duration,
   defineKind,
   described,
+  flag,
   Int32,
   Int64,
   NonEmptyString,
+  optional,
   PersonaReference,
   SecretReference,
   StringMap,
+  strings,
   withDefault,
 } from "./shared.ts"
-
-const optional = <S extends Schema.Top>(schema: S, description: string) =>
-  Schema.optionalKey(described(schema, description))
-const flag = (value: boolean, description: string) =>
-  withDefault(described(Schema.Boolean, `${description} Default ${value}.`), value)
-const strings = (description: string) => optional(Schema.Array(Schema.String), description)
 
 // ---------------------------------------------------------------------------------------------------------
 // Enums other code switches on

@@ -33,15 +33,13 @@ import {
   Int32,
   Int64,
   NonEmptyString,
+  optional,
   PodDisruptionBudgetSpec,
   PortNumber,
   StringMap,
   UpdateStrategySpec,
   withDefault,
 } from "./shared.ts"
-
-const optional = <S extends Schema.Top>(schema: S, description: string) =>
-  Schema.optionalKey(described(schema, description))
 
 // ---------------------------------------------------------------------------------------------------------
 // Enums other code switches on

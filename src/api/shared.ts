@@ -35,6 +35,17 @@ export const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]
 export const described = <S extends Schema.Top>(schema: S, description: string): S["Rebuild"] =>
   schema.annotate({ description })
 
+/** An optional field with its description (`Schema.optionalKey`, never `Schema.optional`). */
+export const optional = <S extends Schema.Top>(schema: S, description: string) =>
+  Schema.optionalKey(described(schema, description))
+
+/** A boolean with a schema default; the description states the default. */
+export const flag = (value: boolean, description: string) =>
+  withDefault(described(Schema.Boolean, `${description} Default ${value}.`), value)
+
+/** An optional list of strings. */
+export const strings = (description: string) => optional(Schema.Array(Schema.String), description)
+
 /** One CEL rule as the API server expects it in `x-kubernetes-validations`. */
 export interface CelRule {
   readonly rule: string
