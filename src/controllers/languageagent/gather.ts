@@ -9,26 +9,18 @@
  * until the builder needs nothing more (bounded). Usage samples come from `AgentUsage` (none by default).
  * Assumption: the caches are synced (the controller runner waits for that before the first reconcile).
  */
-import { Clock, Duration, Effect, Result } from "effect"
+import { Clock, type Duration, Effect, Result } from "effect"
 import type { LanguageAgent } from "../../api/languageagent.ts"
 import { KubeClient } from "../../kube/client.ts"
-import type { KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, Langop, type ResourceDescriptor } from "../../kube/resources.ts"
-import { resolveEgressNames } from "../../network/memory.ts"
-import { type EgressWorld, emptyWorld } from "../../network/peers.ts"
-import { buildEgressPolicy, type EgressRequest } from "../../network/policy.ts"
-import {
-  type EndpointSliceObject,
-  type ServiceInfo,
-  type ServiceObject,
-  serviceInfoFrom,
-} from "../../network/services.ts"
-import type { EgressSettings } from "../../network/settings.ts"
+import { gatherEgressWorld } from "../../network/gather.ts"
+import { emptyWorld } from "../../network/peers.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
 import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { LABEL_NAME } from "../common/labels.ts"
 import {
   agentSource,
@@ -129,55 +121,6 @@ export type Gathered =
   | { readonly _tag: "Deleting"; readonly agent: LanguageAgent }
   | { readonly _tag: "Live"; readonly input: AgentInput }
 
-const orUndefinedOnNotFound = <A>(
-  eff: Effect.Effect<A, KubeError>,
-): Effect.Effect<A | undefined, KubeError> =>
-  Effect.catchTag(eff, "NotFound", () => Effect.succeed(undefined))
-
-/** RFC 3339 with seconds precision, as metav1.Time serialises. */
-export const rfc3339 = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/u, "Z")
-
-/** Builds the egress world a request needs: Services read live, names resolved with grace (bounded rounds). */
-export const gatherWorld = Effect.fn("languageagent.gatherWorld")(function* (
-  request: EgressRequest,
-  egress: EgressSettings,
-  dnsRefresh: Duration.Input,
-) {
-  const kube = yield* KubeClient
-  let world: EgressWorld = emptyWorld
-  // Each round only adds keys; ExternalName chains are at most 3 deep, so 5 rounds always suffice.
-  for (let round = 0; round < 5; round++) {
-    const { services, names } = buildEgressPolicy(request, world, egress).lookups
-    if (services.length === 0 && names.length === 0) break
-    const found = yield* Effect.forEach(services, (key) =>
-      Effect.gen(function* () {
-        const text = `${key.namespace}/${key.name}`
-        const svc = yield* orUndefinedOnNotFound(kube.get(Builtin.Service, key))
-        if (svc === undefined) return [text, "NotFound"] as const
-        const service = svc as unknown as ServiceObject
-        const slices =
-          Object.keys(service.spec?.selector ?? {}).length > 0
-            ? []
-            : (yield* kube.list(Builtin.EndpointSlice, {
-                namespace: key.namespace,
-                labelSelector: `kubernetes.io/service-name=${key.name}`,
-              })).items
-        return [
-          text,
-          serviceInfoFrom(service, slices as unknown as ReadonlyArray<EndpointSliceObject>),
-        ] as const
-      }),
-    )
-    const dns =
-      names.length === 0 ? new Map() : yield* resolveEgressNames(names, Duration.toMillis(dnsRefresh))
-    world = {
-      dns: new Map([...world.dns, ...dns]),
-      services: new Map<string, ServiceInfo | "NotFound">([...world.services, ...found]),
-    }
-  }
-  return world
-})
-
 export const gather = Effect.fn("languageagent.gather")(function* (
   req: ReconcileRequest,
   options: GatherOptions,
@@ -261,7 +204,7 @@ export const gather = Effect.fn("languageagent.gather")(function* (
   const resolution = resolveDependencies(agent, lookups, options.settings.clusterDomain)
   const deps = resolution.dependencies
   const world = deps.ok
-    ? yield* gatherWorld(
+    ? yield* gatherEgressWorld(
         agentEgressRequest(agent, deps, options.settings.otlpEndpoint),
         options.settings.egress,
         options.dnsRefresh,

@@ -18,6 +18,7 @@
  * memory of periods is per (model, user) and only grows with the agents and models that exist.
  */
 import { Clock, Context, Duration, Effect, Layer, Ref } from "effect"
+import { rfc3339 } from "../common/io.ts"
 import { modelUrl } from "./dependencies.ts"
 import type { ModelUsageSample } from "./observe.ts"
 
@@ -119,8 +120,6 @@ const defaultFetch = (url: string): Effect.Effect<string, unknown> =>
       fetch(url, { signal }).then((r) => (r.ok ? r.text() : Promise.reject(new Error(`HTTP ${r.status}`)))),
     catch: (e) => e,
   }).pipe(Effect.timeout(Duration.seconds(5)))
-
-const rfc3339 = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/u, "Z")
 
 /** An `AgentUsage` that scrapes the model proxies (see the module header). */
 export const proxyMetricsUsage = (options: ProxyMetricsOptions): Effect.Effect<AgentUsageShape> =>

@@ -17,13 +17,13 @@ import type { LanguagePersona } from "../../api/languagepersona.ts"
 import type { LanguageTool } from "../../api/languagetool.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
-import type { KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Langop } from "../../kube/resources.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
 import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
 import {
   agentSource,
@@ -41,7 +41,6 @@ import {
   secretSource,
   toolSource,
 } from "../common/sources.ts"
-import { rfc3339 } from "../languagetool/gather.ts"
 import { desiredServiceMonitor, issuerName } from "./children.ts"
 import { type ClientInput, ROLE_RESOURCE, wantedChildren } from "./decide.ts"
 import { referencedSecrets } from "./dependencies.ts"
@@ -102,11 +101,6 @@ export type Gathered =
   | { readonly _tag: "Live"; readonly input: ClientInput }
 
 const decodeClient = decodeObject(LanguageClient)
-
-const orUndefinedOnNotFound = <A>(
-  eff: Effect.Effect<A, KubeError>,
-): Effect.Effect<A | undefined, KubeError> =>
-  Effect.catchTag(eff, "NotFound", () => Effect.succeed(undefined))
 
 const ours =
   (name: string) => (o: { readonly metadata: { readonly labels?: Record<string, string> | undefined } }) =>

@@ -9,11 +9,11 @@ import { Clock, Effect, Result } from "effect"
 import { LanguageCluster } from "../../api/languagecluster.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
-import type { KubeError } from "../../kube/errors.ts"
 import { Builtin, Langop } from "../../kube/resources.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
+import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { clusterSource, namespaceSource } from "../common/sources.ts"
 import { type ClusterInput, desiredNamespaceName, type LiveNamespace } from "./decide.ts"
 
@@ -38,14 +38,6 @@ export type Gathered =
   | { readonly _tag: "Live"; readonly input: ClusterInput }
 
 const decodeCluster = decodeObject(LanguageCluster)
-
-const orUndefinedOnNotFound = <A>(
-  eff: Effect.Effect<A, KubeError>,
-): Effect.Effect<A | undefined, KubeError> =>
-  Effect.catchTag(eff, "NotFound", () => Effect.succeed(undefined))
-
-/** RFC 3339 with seconds precision, as metav1.Time serialises. */
-export const rfc3339 = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/u, "Z")
 
 export const gather = Effect.fn("languagecluster.gather")(function* (req: ReconcileRequest) {
   const informers = yield* Informers

@@ -10,27 +10,20 @@
  * (src/network), repeating until the builder needs nothing more (bounded).
  * Assumption: the caches are synced (the controller runner waits for that before the first reconcile).
  */
-import { Clock, Duration, Effect, Result } from "effect"
+import { Clock, type Duration, Effect, Result } from "effect"
 import { LanguageModel } from "../../api/languagemodel.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
-import type { KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, Langop, type ResourceDescriptor } from "../../kube/resources.ts"
 import { modelEgressHosts } from "../../network/automatic.ts"
-import { resolveEgressNames } from "../../network/memory.ts"
-import { type EgressWorld, emptyWorld } from "../../network/peers.ts"
-import { buildEgressPolicy, type EgressPolicyResult, type EgressRequest } from "../../network/policy.ts"
-import {
-  type EndpointSliceObject,
-  type ServiceInfo,
-  type ServiceObject,
-  serviceInfoFrom,
-} from "../../network/services.ts"
+import { gatherEgressPolicy } from "../../network/gather.ts"
+import { type EgressRequest } from "../../network/policy.ts"
 import type { EgressSettings } from "../../network/settings.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
+import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
 import {
   managedConfigMapSource,
@@ -116,14 +109,6 @@ export type Gathered =
   | { readonly _tag: "Live"; readonly input: ModelInput; readonly live: LiveChildren }
 
 const decodeModel = decodeObject(LanguageModel)
-
-const orUndefinedOnNotFound = <A>(
-  eff: Effect.Effect<A, KubeError>,
-): Effect.Effect<A | undefined, KubeError> =>
-  Effect.catchTag(eff, "NotFound", () => Effect.succeed(undefined))
-
-/** RFC 3339 with seconds precision, as metav1.Time serialises. */
-export const rfc3339 = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/u, "Z")
 
 /** Existence, key names and resourceVersion of a Secret — never its values. */
 export const secretViewOf = (secret: KubeObject | undefined): SecretView | undefined => {
@@ -258,42 +243,5 @@ export const egressRequestOf = (model: LanguageModel, rendered: RenderedConfig, 
 }
 
 /** The egress policy of a model proxy, with every Service and name it mentions looked up. */
-export const gatherEgress = Effect.fn("languagemodel.gatherEgress")(function* (
-  request: EgressRequest,
-  options: Pick<GatherOptions, "egress" | "dnsRefresh">,
-) {
-  const kube = yield* KubeClient
-  let world: EgressWorld = emptyWorld
-  let result: EgressPolicyResult = buildEgressPolicy(request, world, options.egress)
-  // Each round only adds keys; ExternalName chains are at most 3 deep, so 5 rounds always suffice.
-  for (let round = 0; round < 5; round++) {
-    const { services, names } = result.lookups
-    if (services.length === 0 && names.length === 0) break
-    const found = yield* Effect.forEach(services, (key) =>
-      Effect.gen(function* () {
-        const svc = yield* orUndefinedOnNotFound(kube.get(Builtin.Service, key))
-        if (svc === undefined) return [`${key.namespace}/${key.name}`, "NotFound"] as const
-        const service = svc as unknown as ServiceObject
-        const hasSelector = Object.keys(service.spec?.selector ?? {}).length > 0
-        const slices = hasSelector
-          ? []
-          : (yield* kube.list(Builtin.EndpointSlice, {
-              namespace: key.namespace,
-              labelSelector: `kubernetes.io/service-name=${key.name}`,
-            })).items
-        return [
-          `${key.namespace}/${key.name}`,
-          serviceInfoFrom(service, slices as unknown as ReadonlyArray<EndpointSliceObject>),
-        ] as const
-      }),
-    )
-    const dns =
-      names.length === 0 ? new Map() : yield* resolveEgressNames(names, Duration.toMillis(options.dnsRefresh))
-    world = {
-      dns: new Map([...world.dns, ...dns]),
-      services: new Map<string, ServiceInfo | "NotFound">([...world.services, ...found]),
-    }
-    result = buildEgressPolicy(request, world, options.egress)
-  }
-  return result
-})
+export const gatherEgress = (request: EgressRequest, options: Pick<GatherOptions, "egress" | "dnsRefresh">) =>
+  gatherEgressPolicy(request, options.egress, options.dnsRefresh)

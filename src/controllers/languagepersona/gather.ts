@@ -12,12 +12,12 @@ import type { LanguageAgent } from "../../api/languageagent.ts"
 import { LanguagePersona } from "../../api/languagepersona.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
-import type { KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, Langop } from "../../kube/resources.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
+import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { agentSource, managedConfigMapSource, personaSource, secretSource } from "../common/sources.ts"
 import { configMapName, type LiveConfigMap } from "./configmap.ts"
 import type { PersonaInput } from "./decide.ts"
@@ -80,14 +80,6 @@ export type Gathered =
   | { readonly _tag: "Live"; readonly input: PersonaInput }
 
 const decodePersona = decodeObject(LanguagePersona)
-
-const orUndefinedOnNotFound = <A>(
-  eff: Effect.Effect<A, KubeError>,
-): Effect.Effect<A | undefined, KubeError> =>
-  Effect.catchTag(eff, "NotFound", () => Effect.succeed(undefined))
-
-/** RFC 3339 with seconds precision, as metav1.Time serialises. */
-export const rfc3339 = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/u, "Z")
 
 export const gather = Effect.fn("languagepersona.gather")(function* (req: ReconcileRequest) {
   const informers = yield* Informers

@@ -8,28 +8,20 @@
  * service and grace memory (src/network), repeating until the builder needs nothing more (bounded).
  * Assumption: the caches are synced (the controller runner waits for that before the first reconcile).
  */
-import { Clock, Duration, Effect, Result } from "effect"
+import { Clock, type Duration, Effect, Result } from "effect"
 import type { LanguageAgent } from "../../api/languageagent.ts"
 import { LanguageTool } from "../../api/languagetool.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
-import type { KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
-import { Builtin, Langop } from "../../kube/resources.ts"
-import { resolveEgressNames } from "../../network/memory.ts"
-import { type EgressWorld, emptyWorld } from "../../network/peers.ts"
-import { buildEgressPolicy, type EgressPolicyResult } from "../../network/policy.ts"
-import {
-  type EndpointSliceObject,
-  type ServiceInfo,
-  type ServiceObject,
-  serviceInfoFrom,
-} from "../../network/services.ts"
+import { Langop } from "../../kube/resources.ts"
+import { gatherEgressPolicy } from "../../network/gather.ts"
 import type { EgressSettings } from "../../network/settings.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
 import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
 import {
   agentSource,
@@ -127,60 +119,18 @@ export type Gathered =
 
 const decodeTool = decodeObject(LanguageTool)
 
-const orUndefinedOnNotFound = <A>(
-  eff: Effect.Effect<A, KubeError>,
-): Effect.Effect<A | undefined, KubeError> =>
-  Effect.catchTag(eff, "NotFound", () => Effect.succeed(undefined))
-
-/** RFC 3339 with seconds precision, as metav1.Time serialises. */
-export const rfc3339 = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/u, "Z")
-
 /** The egress policy of a service-mode tool, with every Service and name it mentions looked up. */
-export const gatherEgress = Effect.fn("languagetool.gatherEgress")(function* (
-  tool: LanguageTool,
-  options: GatherOptions,
-) {
-  const kube = yield* KubeClient
-  const request = {
-    kind: "LanguageTool" as const,
-    name: tool.metadata.name ?? "",
-    namespace: tool.metadata.namespace ?? "",
-    egress: tool.spec.egress ?? [],
-  }
-  let world: EgressWorld = emptyWorld
-  let result: EgressPolicyResult = buildEgressPolicy(request, world, options.egress)
-  // Each round only adds keys; ExternalName chains are at most 3 deep, so 5 rounds always suffice.
-  for (let round = 0; round < 5; round++) {
-    const { services, names } = result.lookups
-    if (services.length === 0 && names.length === 0) break
-    const found = yield* Effect.forEach(services, (key) =>
-      Effect.gen(function* () {
-        const svc = yield* orUndefinedOnNotFound(kube.get(Builtin.Service, key))
-        if (svc === undefined) return [`${key.namespace}/${key.name}`, "NotFound"] as const
-        const service = svc as unknown as ServiceObject
-        const hasSelector = Object.keys(service.spec?.selector ?? {}).length > 0
-        const slices = hasSelector
-          ? []
-          : (yield* kube.list(Builtin.EndpointSlice, {
-              namespace: key.namespace,
-              labelSelector: `kubernetes.io/service-name=${key.name}`,
-            })).items
-        return [
-          `${key.namespace}/${key.name}`,
-          serviceInfoFrom(service, slices as unknown as ReadonlyArray<EndpointSliceObject>),
-        ] as const
-      }),
-    )
-    const dns =
-      names.length === 0 ? new Map() : yield* resolveEgressNames(names, Duration.toMillis(options.dnsRefresh))
-    world = {
-      dns: new Map([...world.dns, ...dns]),
-      services: new Map<string, ServiceInfo | "NotFound">([...world.services, ...found]),
-    }
-    result = buildEgressPolicy(request, world, options.egress)
-  }
-  return result
-})
+export const gatherEgress = (tool: LanguageTool, options: GatherOptions) =>
+  gatherEgressPolicy(
+    {
+      kind: "LanguageTool" as const,
+      name: tool.metadata.name ?? "",
+      namespace: tool.metadata.namespace ?? "",
+      egress: tool.spec.egress ?? [],
+    },
+    options.egress,
+    options.dnsRefresh,
+  )
 
 export const gather = Effect.fn("languagetool.gather")(function* (
   req: ReconcileRequest,
