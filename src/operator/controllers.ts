@@ -11,16 +11,27 @@
  * Assumption: every controller's requirements are among {@link ControllerServices}; the layer that
  * provides the extra ones is {@link controllerServicesLayer}.
  */
-import { Layer, Result } from "effect"
+import { Duration, Layer, Result } from "effect"
+import { languageAgentControllerFromSettings } from "../controllers/languageagent/index.ts"
+import { languageClientControllerFromSettings } from "../controllers/languageclient/index.ts"
 import { languageClusterControllerFromSettings } from "../controllers/languagecluster/index.ts"
 import { languagePersonaControllerFromSettings } from "../controllers/languagepersona/index.ts"
+import {
+  languageToolController,
+  toolControllerOptionsFromSettings,
+} from "../controllers/languagetool/index.ts"
 import type { KubeClient } from "../kube/client.ts"
+import { Dns, parseServers } from "../network/dns.ts"
+import { DnsMemory } from "../network/memory.ts"
 import type { Controller } from "../runtime/controller.ts"
 import type { RuntimeServices } from "../runtime/manager.ts"
 import type { SettingsShape } from "../settings.ts"
 
-/** What a registered controller may require (the manager provides the runtime services and the client). */
-export type ControllerServices = KubeClient | RuntimeServices
+/**
+ * What a registered controller may require: the runtime services and the client (the manager's), and
+ * the egress name resolver with its grace memory ({@link controllerServicesLayer}).
+ */
+export type ControllerServices = KubeClient | RuntimeServices | Dns | DnsMemory
 
 export interface ControllerEntry {
   /** The controller's name (its `CONTROLLER_NAME`; also the RBAC component name, rbac.ts). */
@@ -39,6 +50,13 @@ const always =
 export const controllerRegistry: ReadonlyArray<ControllerEntry> = [
   { name: "languagecluster", kind: "LanguageCluster", make: always(languageClusterControllerFromSettings) },
   { name: "languagepersona", kind: "LanguagePersona", make: always(languagePersonaControllerFromSettings) },
+  {
+    name: "languagetool",
+    kind: "LanguageTool",
+    make: (s) => Result.map(toolControllerOptionsFromSettings(s), languageToolController),
+  },
+  { name: "languageagent", kind: "LanguageAgent", make: languageAgentControllerFromSettings },
+  { name: "languageclient", kind: "LanguageClient", make: always(languageClientControllerFromSettings) },
 ]
 
 /** Names of the registered controllers. */
@@ -54,5 +72,12 @@ export const operatorControllers = (
   return Result.succeed(built.flatMap((r) => (Result.isSuccess(r) ? [r.success] : [])))
 }
 
-/** Services some controllers need beyond the runtime's (none yet; e.g. the egress DNS resolver). */
-export const controllerServicesLayer: Layer.Layer<never> = Layer.empty
+/** Services controllers need beyond the runtime's: the egress DNS resolver and its grace memory (shared). */
+export const controllerServicesLayer = (settings: SettingsShape): Layer.Layer<Dns | DnsMemory> =>
+  Layer.mergeAll(
+    Dns.layer({
+      servers: parseServers(settings.dnsServers),
+      timeoutMs: Duration.toMillis(settings.dnsTimeout),
+    }),
+    DnsMemory.layer,
+  )

@@ -41,36 +41,66 @@ export interface Grant {
    * The minimality test skips it (and only it).
    */
   readonly notExercisedLocally?: string
+  /** Verbs the RBAC test's scenario does not trigger, each with the code path that needs it. */
+  readonly rarelyExercised?: Partial<Record<Verb, string>>
+  /** Held only so the agent controller may grant it in agents' Roles (RBAC escalation prevention). */
+  readonly grantedToAgents?: boolean
 }
 
 const L = "langop.io"
 
-/** Cluster-wide grants (ClusterRole `langop-operator`). */
-export const clusterGrants: ReadonlyArray<Grant> = [
-  // --- LanguageCluster
+/** Why a child kind's `get` is rarely made: children come from the informer cache (label-selected). */
+const GET_ON_MISS =
+  "read live only when a wanted child is missing from the cache, i.e. an object of that name that is not ours (NameConflict)"
+
+/** The three grants every reconciled kind needs: the object, its status, its finalizers. */
+const kindGrants = (controller: string, plural: string, blockingChildren: string): ReadonlyArray<Grant> => [
   {
     group: L,
-    resources: ["languageclusters"],
+    resources: [plural],
     verbs: ["get", "list", "watch", "patch"],
-    neededBy: ["languagecluster"],
+    neededBy: [controller],
     why: "reconcile; finalizer added/removed by JSON patch",
   },
   {
     group: L,
-    resources: ["languageclusters/status"],
+    resources: [`${plural}/status`],
     verbs: ["patch"],
-    neededBy: ["languagecluster"],
+    neededBy: [controller],
     why: "status by server-side apply",
   },
   {
     group: L,
-    resources: ["languageclusters/finalizers"],
+    resources: [`${plural}/finalizers`],
     verbs: ["update"],
-    neededBy: ["languagecluster"],
-    why: "owner references with blockOwnerDeletion on the Namespaces it creates",
+    neededBy: [controller],
+    why: `owner references with blockOwnerDeletion on ${blockingChildren}`,
     notExercisedLocally:
       "only checked by the OwnerReferencesPermissionEnforcement admission plugin (on in OpenShift), off in the local control plane",
   },
+]
+
+/** Generated children: server-side apply (create + patch), deleted when no longer wanted. */
+const childGrant = (
+  group: string,
+  resources: ReadonlyArray<string>,
+  neededBy: ReadonlyArray<string>,
+  why: string,
+): Grant => ({
+  group,
+  resources,
+  verbs: ["get", "list", "watch", "create", "patch", "delete"],
+  neededBy,
+  why: `${why} (server-side apply needs create for a new object)`,
+  rarelyExercised: { get: GET_ON_MISS },
+})
+
+const workloads = ["languagetool", "languageagent", "languageclient"]
+
+/** Cluster-wide grants (ClusterRole `langop-operator`). */
+export const clusterGrants: ReadonlyArray<Grant> = [
+  // --- LanguageCluster
+  ...kindGrants("languagecluster", "languageclusters", "the Namespaces it creates"),
   {
     group: "",
     resources: ["namespaces"],
@@ -78,36 +108,21 @@ export const clusterGrants: ReadonlyArray<Grant> = [
     neededBy: ["languagecluster"],
     why: "creates, adopts (label patch) and deletes the namespaces of LanguageClusters",
   },
+  {
+    group: L,
+    resources: ["languageclusters"],
+    verbs: ["list", "watch"],
+    neededBy: workloads,
+    why: "clusterRef membership (the cluster's phase and namespace)",
+  },
   // --- LanguagePersona
-  {
-    group: L,
-    resources: ["languagepersonas"],
-    verbs: ["get", "list", "watch", "patch"],
-    neededBy: ["languagepersona"],
-    why: "reconcile; finalizer added/removed by JSON patch",
-  },
-  {
-    group: L,
-    resources: ["languagepersonas/status"],
-    verbs: ["patch"],
-    neededBy: ["languagepersona"],
-    why: "status by server-side apply",
-  },
-  {
-    group: L,
-    resources: ["languagepersonas/finalizers"],
-    verbs: ["update"],
-    neededBy: ["languagepersona"],
-    why: "owner references with blockOwnerDeletion on the persona ConfigMaps",
-    notExercisedLocally:
-      "only checked by the OwnerReferencesPermissionEnforcement admission plugin (on in OpenShift), off in the local control plane",
-  },
+  ...kindGrants("languagepersona", "languagepersonas", "the persona ConfigMaps"),
   {
     group: L,
     resources: ["languageagents"],
     verbs: ["list", "watch"],
-    neededBy: ["languagepersona"],
-    why: "usage tracking (agents whose personaRef points at a persona)",
+    neededBy: ["languagepersona", "languagetool", "languageclient"],
+    why: "usage tracking (personas), sidecar embedding count (tools), agent references (clients)",
   },
   {
     group: "",
@@ -120,8 +135,122 @@ export const clusterGrants: ReadonlyArray<Grant> = [
     group: "",
     resources: ["secrets"],
     verbs: ["list", "watch"],
-    neededBy: ["languagepersona"],
-    why: "existence of knowledge-source Secrets (never their data in a write)",
+    neededBy: ["languagepersona", ...workloads],
+    why: "existence and resourceVersion of referenced Secrets (never their data in a write)",
+  },
+  // --- LanguageTool, LanguageAgent, LanguageClient
+  ...kindGrants("languagetool", "languagetools", "their generated objects"),
+  ...kindGrants("languageagent", "languageagents", "their generated objects"),
+  ...kindGrants("languageclient", "languageclients", "their generated objects"),
+  {
+    group: L,
+    resources: ["languagetools", "languagemodels", "languagepersonas"],
+    verbs: ["list", "watch"],
+    neededBy: ["languageagent", "languageclient"],
+    why: "referenced tools (sidecars), models and personas",
+  },
+  childGrant(
+    "",
+    ["configmaps", "services"],
+    workloads,
+    "config ConfigMaps and Services of tools, agents and clients",
+  ),
+  childGrant("apps", ["deployments"], workloads, "tool, agent and client Deployments"),
+  childGrant(
+    "networking.k8s.io",
+    ["networkpolicies"],
+    ["languagetool", "languageagent"],
+    "egress NetworkPolicies",
+  ),
+  childGrant(
+    "policy",
+    ["poddisruptionbudgets"],
+    ["languagetool", "languageclient"],
+    "PodDisruptionBudgets of tools and clients",
+  ),
+  childGrant(
+    "autoscaling",
+    ["horizontalpodautoscalers"],
+    ["languagetool", "languageclient"],
+    "HorizontalPodAutoscalers of tools and clients",
+  ),
+  childGrant("networking.k8s.io", ["ingresses"], ["languageclient"], "client Ingresses"),
+  childGrant("", ["serviceaccounts"], ["languageagent"], "ServiceAccounts of kubernetes-event triggers"),
+  {
+    // Never deleted by the operator: a workspace outlives its disabling and goes with the agent (GC).
+    ...childGrant("", ["persistentvolumeclaims"], ["languageagent"], "agent workspaces"),
+    verbs: ["get", "list", "watch", "create", "patch"],
+  },
+  childGrant("batch", ["cronjobs"], ["languageagent"], "scheduled agents"),
+  childGrant(
+    "rbac.authorization.k8s.io",
+    ["roles", "rolebindings"],
+    ["languageagent"],
+    "Role/RoleBinding of kubernetes-event triggers",
+  ),
+  {
+    group: "batch",
+    resources: ["jobs"],
+    verbs: ["list", "watch"],
+    neededBy: ["languageagent"],
+    why: "runs of scheduled agents (execution counters)",
+  },
+  {
+    group: "",
+    resources: ["pods"],
+    verbs: ["list", "watch"],
+    neededBy: workloads,
+    why: "failure detection of generated workloads",
+  },
+  {
+    group: "",
+    resources: ["events"],
+    verbs: ["get", "list", "watch"],
+    neededBy: ["languageagent"],
+    why: "granted to agents with kubernetes-event triggers by their Role; RBAC lets the operator grant only what it holds",
+    grantedToAgents: true,
+  },
+  {
+    group: "events.k8s.io",
+    resources: ["events"],
+    verbs: ["get", "list", "watch"],
+    neededBy: ["languageagent"],
+    why: "granted to agents with kubernetes-event triggers by their Role; RBAC lets the operator grant only what it holds",
+    grantedToAgents: true,
+  },
+  {
+    group: "discovery.k8s.io",
+    resources: ["endpointslices"],
+    verbs: ["list"],
+    neededBy: ["languagetool", "languageagent"],
+    why: "egress to a Service without selector: its endpoint addresses",
+  },
+  {
+    group: "",
+    resources: ["services"],
+    verbs: ["get"],
+    neededBy: ["languagetool", "languageagent"],
+    why: "egress `to.service` and in-cluster DNS names: the target Service's selector",
+  },
+  {
+    group: "monitoring.coreos.com",
+    resources: ["servicemonitors"],
+    verbs: ["get", "list", "create", "patch", "delete"],
+    neededBy: ["languageclient"],
+    why: "client ServiceMonitors, only when the Prometheus Operator CRD exists (listing tells)",
+    rarelyExercised: {
+      get: "the local control plane has no Prometheus Operator CRDs",
+      create: "the local control plane has no Prometheus Operator CRDs",
+      patch: "the local control plane has no Prometheus Operator CRDs",
+      delete: "the local control plane has no Prometheus Operator CRDs",
+    },
+  },
+  {
+    group: "cert-manager.io",
+    resources: ["issuers"],
+    verbs: ["get"],
+    neededBy: ["languageclient"],
+    why: "whether a client's TLS issuer is an Issuer (else a ClusterIssuer is assumed)",
   },
   // --- admission webhook lookups (informer caches, one live GET on a miss)
   {

@@ -24,7 +24,7 @@ import { webhookTable } from "../webhook/index.ts"
 import { layer as lookupLayer } from "../webhook/lookup.ts"
 import { layerFromSettings, WebhookServer } from "../webhook/server.ts"
 import { reconcileCertificates, runSelfCertManager, type SelfCertOptions } from "./certmanager.ts"
-import type { ControllerServices } from "./controllers.ts"
+import { type ControllerServices, controllerServicesLayer } from "./controllers.ts"
 import { firstLine, StartupError } from "./errors.ts"
 import { listenersOf, portProblem } from "./preflight.ts"
 
@@ -111,7 +111,10 @@ export const startOperator = (
     yield* health.addReadinessCheck("webhook-certificate", server.ready)
     if (selfCerts !== undefined) yield* Effect.forkScoped(runSelfCertManager(selfCerts))
     const manager = yield* Effect.forkScoped(
-      runManager(controllers, managerOptionsFromSettings(settings)).pipe(Effect.provideContext(context)),
+      runManager(controllers, managerOptionsFromSettings(settings)).pipe(
+        Effect.provide(controllerServicesLayer(settings)),
+        Effect.provideContext(context),
+      ),
     )
     const ready = Effect.map(health.evaluate("ready"), (checks) => checks.every((c) => c.ok))
     return { webhookPort: server.port, ready, manager }

@@ -13,6 +13,8 @@ export interface RecordedRequest {
   readonly subresource: string | undefined
   readonly namespace: string
   readonly name: string | undefined
+  /** A server-side apply of a whole object: authorized as patch, and also as create when it creates. */
+  readonly serverSideApply?: boolean
   /** The error tag when the request failed (`Forbidden`, `NotFound`, …). */
   readonly failure: string | undefined
   readonly message: string | undefined
@@ -26,6 +28,7 @@ export const recordingClient = (inner: KubeClientShape, log: Array<RecordedReque
       namespace: string | undefined,
       name: string | undefined,
       subresource?: string,
+      serverSideApply = false,
     ) =>
     <A, R>(e: Effect.Effect<A, KubeError, R>): Effect.Effect<A, KubeError, R> => {
       const base = {
@@ -35,6 +38,7 @@ export const recordingClient = (inner: KubeClientShape, log: Array<RecordedReque
         subresource,
         namespace: r.namespaced ? (namespace ?? "") : "",
         name,
+        ...(serverSideApply ? { serverSideApply } : {}),
       }
       return e.pipe(
         Effect.tap(() => Effect.sync(() => log.push({ ...base, failure: undefined, message: undefined }))),
@@ -83,7 +87,14 @@ export const recordingClient = (inner: KubeClientShape, log: Array<RecordedReque
     replace: (r, obj, o) =>
       note("update", r, obj.metadata.namespace, obj.metadata.name, o?.subresource)(inner.replace(r, obj, o)),
     apply: (r, obj, o) =>
-      note("patch", r, obj.metadata.namespace, obj.metadata.name, o.subresource)(inner.apply(r, obj, o)),
+      note(
+        "patch",
+        r,
+        obj.metadata.namespace,
+        obj.metadata.name,
+        o.subresource,
+        o.subresource === undefined && o.dryRun !== true,
+      )(inner.apply(r, obj, o)),
     patch: (r, at, p, o) => note("patch", r, at.namespace, at.name, o?.subresource)(inner.patch(r, at, p, o)),
     delete: (r, at, o) => note("delete", r, at.namespace, at.name)(inner.delete(r, at, o)),
   }

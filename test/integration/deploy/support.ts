@@ -78,3 +78,33 @@ export const removeInstall = async (): Promise<void> => {
   ])
   await kubectl(["delete", "namespace", "langop-system", "--ignore-not-found", "--timeout=120s"])
 }
+
+const LANGOP_KINDS =
+  "languageclusters,languageagents,languagetools,languagemodels,languagepersonas,languageclients"
+
+/**
+ * Deletes this test's objects of our kinds (by label) and waits; call it while the operator still runs,
+ * since our finalizers are removed by the operator. Anything still there afterwards (the operator had
+ * stopped) has its finalizers stripped, so no namespace is left terminating forever.
+ */
+export const deleteLangopObjects = async (selector: string): Promise<void> => {
+  await kubectl(["delete", LANGOP_KINDS, "-A", "-l", selector, "--timeout=60s", "--ignore-not-found"])
+  const left = await kubectl(["get", LANGOP_KINDS, "-A", "-l", selector, "-o", "json"])
+  const items =
+    left.exitCode === 0
+      ? (
+          JSON.parse(left.stdout) as {
+            items: Array<{ kind: string; metadata: { name: string; namespace?: string } }>
+          }
+        ).items
+      : []
+  for (const o of items)
+    await kubectl([
+      "patch",
+      `${o.kind.toLowerCase()}.langop.io/${o.metadata.name}`,
+      ...(o.metadata.namespace === undefined ? [] : ["-n", o.metadata.namespace]),
+      "--type=merge",
+      "-p",
+      '{"metadata":{"finalizers":null}}',
+    ])
+}

@@ -17,6 +17,11 @@ import {
   secretSource,
   toolSource,
 } from "../../../src/controllers/common/sources.ts"
+import { CHILD_SOURCES } from "../../../src/controllers/languageagent/gather.ts"
+import { EVENT_READER_RULES } from "../../../src/controllers/languageagent/support.ts"
+import { ROLE_RESOURCE as CLIENT_CHILDREN } from "../../../src/controllers/languageclient/decide.ts"
+import { CertManagerIssuer, ServiceMonitor } from "../../../src/controllers/languageclient/names.ts"
+import { ROLE_RESOURCE as TOOL_CHILDREN } from "../../../src/controllers/languagetool/decide.ts"
 import { Builtin, Langop, type ResourceDescriptor } from "../../../src/kube/resources.ts"
 import { controllerRegistry, operatorControllers } from "../../../src/operator/controllers.ts"
 import { operatorClusterRules } from "../../../src/operator/manifests.ts"
@@ -46,6 +51,9 @@ const keyOfDescriptor = (r: ResourceDescriptor, verb: Verb, subresource?: string
 const descriptors: Record<string, ResourceDescriptor> = {
   ...Object.fromEntries(Object.entries(Builtin).map(([k, v]) => [`Builtin.${k}`, v])),
   ...Object.fromEntries(Object.entries(Langop).map(([k, v]) => [`Langop.${k}`, v])),
+  // Descriptors the controllers define themselves, by the name their code uses.
+  ServiceMonitor,
+  CertManagerIssuer,
 }
 const verbOfCall: Record<string, Verb> = {
   get: "get",
@@ -69,13 +77,13 @@ const filesUnder = (dir: string): Array<string> =>
 const scanCalls = (file: string) => {
   const text = readFileSync(file, "utf8")
   const calls: Array<{ file: string; need: string }> = []
-  const re = /\.(get|listAll|list|watch|create|replace|apply|patch|delete)\(\s*((?:Builtin|Langop)\.\w+)/gu
+  const re = /\.(get|listAll|list|watch|create|replace|apply|patch|delete)\(\s*((?:Builtin\.|Langop\.)?\w+)/gu
   for (const m of text.matchAll(re)) {
     const resource = descriptors[m[2] ?? ""]
     const verb = verbOfCall[m[1] ?? ""]
     if (resource === undefined || verb === undefined) continue
     let depth = 0
-    let end = m.index + m[0].length - (m[2] ?? "").length - 1
+    let end = m.index + 1 + (m[1] ?? "").length
     for (; end < text.length; end++) {
       if (text[end] === "(") depth++
       if (text[end] === ")" && --depth === 0) break
@@ -90,16 +98,47 @@ const scanCalls = (file: string) => {
   return calls
 }
 
-// The running operator: registered controllers (their own folders + the shared helpers) and the webhook.
+// The running operator: registered controllers (their own folders + the shared helpers and the egress
+// gathering they call) and the webhook.
 // Leader election (Role), events (own grant) and the certificate manager (overlay) are checked below.
 const scannedDirs = [
   ...controllerRegistry.map((c) => join(root, "src", "controllers", c.name)),
   join(root, "src", "controllers", "common"),
+  join(root, "src", "network"),
   join(root, "src", "webhook"),
 ]
 const calls = scannedDirs.flatMap(filesUnder).flatMap(scanCalls)
 
 const controllers = Result.getOrThrow(operatorControllers(settings))
+
+/**
+ * Generated children, from each controller's own child table: written by server-side apply (`applyIfChanged`:
+ * patch, and create for a new object), deleted when no longer wanted, read live on a cache miss.
+ */
+const childTables: Record<string, ReadonlyArray<ResourceDescriptor>> = {
+  languagetool: Object.values(TOOL_CHILDREN),
+  languageagent: Object.values(CHILD_SOURCES).map((s) => s.resource),
+  languageclient: Object.values(CLIENT_CHILDREN),
+}
+/** Children the controller never deletes itself (src/controllers/languageagent/plan.ts: a PVC goes with its agent). */
+const neverDeleted = new Set([Builtin.PersistentVolumeClaim.plural])
+const childNeeds = controllerRegistry.flatMap((c) =>
+  (childTables[c.name] ?? []).flatMap((r) =>
+    (["get", "create", "patch", "delete"] as const)
+      .filter((v) => v !== "delete" || !neverDeleted.has(r.plural))
+      .map((v) => ({ from: c.name, need: keyOfDescriptor(r, v) })),
+  ),
+)
+/** What the agent controller grants in agents' Roles, the operator must hold (RBAC escalation prevention). */
+const grantedNeeds = controllerRegistry.some((c) => c.name === "languageagent")
+  ? EVENT_READER_RULES.flatMap((r) =>
+      r.apiGroups.flatMap((g) =>
+        r.resources.flatMap((res) =>
+          r.verbs.map((v) => ({ from: "languageagent", need: key(g, res, undefined, v) })),
+        ),
+      ),
+    )
+  : []
 /** What the informers need: list + watch of every source of every controller. */
 const informerNeeds = controllers.flatMap((c) =>
   c.sources.flatMap((s) => [
@@ -129,6 +168,11 @@ describe("operator ClusterRole", () => {
     expect(missing).toEqual([])
   })
 
+  it("covers every controller's generated children and what agents' Roles grant", () => {
+    expect(childNeeds.length).toBeGreaterThan(0)
+    expect([...childNeeds, ...grantedNeeds].filter((n) => !allowed.has(n.need))).toEqual([])
+  })
+
   it("covers the admission lookups", () => {
     expect(lookupNeeds.filter((n) => !allowed.has(n.need))).toEqual([])
   })
@@ -139,7 +183,9 @@ describe("operator ClusterRole", () => {
   })
 
   it("grants nothing that no informer, call or stated reason needs", () => {
-    const needed = new Set([...informerNeeds, ...lookupNeeds, ...calls].map((n) => n.need))
+    const needed = new Set(
+      [...informerNeeds, ...lookupNeeds, ...calls, ...childNeeds, ...grantedNeeds].map((n) => n.need),
+    )
     const events = keyOfDescriptor(Builtin.Event, "create")
     const eventSeries = keyOfDescriptor(Builtin.Event, "patch")
     const stated = new Set(
@@ -166,7 +212,7 @@ describe("operator ClusterRole", () => {
       ),
     )
     expect(reduced.has(key("langop.io", "languagepersonas", "status", "patch"))).toBe(false)
-    expect(reduced.has(key("", "configmaps", undefined, "delete"))).toBe(false)
+    expect(reduced.has(key("langop.io", "languagepersonas", "finalizers", "update"))).toBe(false)
     // The webhook still reads personas.
     expect(reduced.has(key("langop.io", "languagepersonas", undefined, "watch"))).toBe(true)
   })
