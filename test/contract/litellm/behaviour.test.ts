@@ -6,12 +6,19 @@
  */
 import { spawn, spawnSync } from "node:child_process"
 import { createConnection } from "node:net"
+import { tmpdir } from "node:os"
 import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { LanguageModel } from "../../../src/api/languagemodel.ts"
 import { decide } from "../../../src/controllers/languagemodel/decide.ts"
 import { PROXY_METRICS } from "../../../src/controllers/languagemodel/status.ts"
-import { ensureLiteLLM, LITELLM_IMAGE, LITELLM_VERSION, type LiteLLMInstall } from "../setup/litellm.ts"
+import {
+  cacheRoot,
+  ensureLiteLLM,
+  LITELLM_IMAGE,
+  LITELLM_VERSION,
+  type LiteLLMInstall,
+} from "../setup/litellm.ts"
 import {
   canUseReadOnlyRoot,
   chat,
@@ -76,7 +83,8 @@ describe(`LiteLLM ${LITELLM_VERSION} behaviour with rendered configs`, () => {
     for (const name of Object.values(PROXY_METRICS)) expect(metrics).toMatch(new RegExp(`^${name}`, "mu"))
   })
 
-  it.skipIf(!canUseReadOnlyRoot())(
+  // The fresh tmpfs over /tmp would hide a LiteLLM installed below /tmp (e.g. XDG_CACHE_HOME=/tmp/...).
+  it.skipIf(!canUseReadOnlyRoot() || cacheRoot().startsWith(`${tmpdir()}/`))(
     "runs with a read-only root filesystem and only /tmp writable, as in the Deployment",
     async () => {
       const proxy = await startLiteLLM(
