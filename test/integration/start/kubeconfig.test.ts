@@ -154,6 +154,9 @@ describe("npm start -- --install", () => {
           ).toBe("Ready"),
         { timeout: 60_000, interval: 500 },
       )
+      // Deleted while the operator runs: it removes its finalizer.
+      const deleted = await kubectl(["delete", "languagepersona", "p", "-n", workNs, "--timeout=60s"])
+      expect(deleted.exitCode, deleted.stderr).toBe(0)
     } finally {
       const exit = await op.stop("SIGINT")
       expect(exit, op.stderr()).toEqual({ code: 0, signal: null })

@@ -2,7 +2,7 @@
 // in a Pod) but with the control-plane build cache (XDG_CACHE_HOME points at the real one, so no rebuild):
 // it starts its own local control plane, runs the operator, applies deploy/examples/ and prints what to
 // type next. Following that hint, `kubectl get langop -A` lists every example, Ready for the kinds whose
-// controllers exist; Ctrl-C (SIGINT) then stops everything, exit code 0, and nothing is left behind: no
+// controllers exist (two examples cannot be Ready here, for reasons their condition must state); Ctrl-C (SIGINT) then stops everything, exit code 0, and nothing is left behind: no
 // process of that control plane, no run directory (kubeconfig, etcd data, logs).
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { homedir, tmpdir } from "node:os"
@@ -19,9 +19,22 @@ const examples = readdirSync(join(repoRoot, "deploy", "examples"))
   .map((d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string } })
   .filter((o) => o.apiVersion.startsWith("langop.io/"))
 const reconciled = new Set(controllerRegistry.map((c) => c.kind))
+/**
+ * Examples that cannot be Ready on this control plane, with the reason their Ready condition must give:
+ * kwok has no storage provisioner (the support agent's workspace PVC never binds, so its pod never runs),
+ * and the public chat needs Secrets the examples do not contain (its comment says so).
+ */
+const notReadyHere: Readonly<Record<string, string>> = {
+  "LanguageAgent/support": "WorkloadNotAvailable",
+  "LanguageClient/support-chat-public": "SecretNotFound",
+}
 
 interface Listed {
-  items: Array<{ kind: string; metadata: { name: string; namespace?: string }; status?: { phase?: string } }>
+  items: Array<{
+    kind: string
+    metadata: { name: string; namespace?: string }
+    status?: { conditions?: Array<{ type: string; status: string; reason: string }> }
+  }>
 }
 
 describe("npm start without a kubeconfig", () => {
@@ -55,8 +68,12 @@ describe("npm start without a kubeconfig", () => {
             const live = items.find((i) => i.kind === o.kind && i.metadata.name === o.metadata.name)
             expect(live, `${o.kind}/${o.metadata.name}`).toBeDefined()
             if (o.kind !== "LanguageCluster") expect(live?.metadata.namespace).toBe("demo")
-            if (reconciled.has(o.kind))
-              expect(live?.status?.phase, `${o.kind}/${o.metadata.name}`).toBe("Ready")
+            if (!reconciled.has(o.kind)) continue
+            const ready = live?.status?.conditions?.find((c) => c.type === "Ready")
+            const id = `${o.kind}/${o.metadata.name}`
+            const blocked = notReadyHere[id]
+            if (blocked === undefined) expect(ready?.status, id).toBe("True")
+            else expect(ready, id).toMatchObject({ status: "False", reason: blocked })
           }
         },
         { timeout: 120_000, interval: 1000 },
