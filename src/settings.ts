@@ -148,6 +148,16 @@ const definitions = {
     "langop-webhook-tls",
     "Secret (in the operator namespace) the `self` certificate manager keeps the CA and serving certificate in.",
   ),
+  selfCertValidity: dur(
+    "LANGOP_SELF_CERT_VALIDITY",
+    "2160h",
+    "Validity of the serving certificate the `self` certificate manager issues (90 days, as cert-manager's default); renewed with a third left.",
+  ),
+  selfCaValidity: dur(
+    "LANGOP_SELF_CA_VALIDITY",
+    "87600h",
+    "Validity of the `self` certificate manager's CA (10 years); replaced with a third left, the old CA staying trusted until it expires.",
+  ),
 
   // --- identity and leader election ---
   operatorNamespace: str(

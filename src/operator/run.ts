@@ -13,7 +13,7 @@
  * Assumption: the caller provides the KubeClient and a logger (main.ts).
  */
 import { NodeServices } from "@effect/platform-node"
-import { Cause, Context, Duration, Effect, type Fiber, Layer, type Scope } from "effect"
+import { Cause, Context, Effect, type Fiber, Layer, type Scope } from "effect"
 import type { KubeClient } from "../kube/client.ts"
 import type { Controller } from "../runtime/controller.ts"
 import { Health } from "../runtime/health.ts"
@@ -28,10 +28,6 @@ import { type ControllerServices, controllerServicesLayer } from "./controllers.
 import { firstLine, StartupError } from "./errors.ts"
 import { listenersOf, portProblem } from "./preflight.ts"
 
-/** Validity of the self-managed CA and serving certificate (renewed with a third left). */
-export const SelfCaValidity = Duration.days(3650)
-export const SelfServingValidity = Duration.days(90)
-
 /** The self-managed certificate manager's options from the settings (in-cluster Service names). */
 export const selfCertOptionsFromSettings = (s: SettingsShape): SelfCertOptions => {
   const svc = `${DefaultServiceName}.${s.operatorNamespace}.svc`
@@ -40,8 +36,8 @@ export const selfCertOptionsFromSettings = (s: SettingsShape): SelfCertOptions =
     secretName: s.certSecretName,
     dnsNames: [svc, `${svc}.${s.clusterDomain}`],
     certDir: s.certDir,
-    caValidity: SelfCaValidity,
-    servingValidity: SelfServingValidity,
+    caValidity: s.selfCaValidity,
+    servingValidity: s.selfCertValidity,
   }
 }
 
