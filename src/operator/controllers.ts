@@ -15,6 +15,7 @@ import { Duration, Layer, Result } from "effect"
 import { languageAgentControllerFromSettings } from "../controllers/languageagent/index.ts"
 import { languageClientControllerFromSettings } from "../controllers/languageclient/index.ts"
 import { languageClusterControllerFromSettings } from "../controllers/languagecluster/index.ts"
+import { languageModelControllerFromSettings } from "../controllers/languagemodel/index.ts"
 import { languagePersonaControllerFromSettings } from "../controllers/languagepersona/index.ts"
 import {
   languageToolController,
@@ -55,6 +56,7 @@ export const controllerRegistry: ReadonlyArray<ControllerEntry> = [
     kind: "LanguageTool",
     make: (s) => Result.map(toolControllerOptionsFromSettings(s), languageToolController),
   },
+  { name: "languagemodel", kind: "LanguageModel", make: languageModelControllerFromSettings },
   { name: "languageagent", kind: "LanguageAgent", make: languageAgentControllerFromSettings },
   { name: "languageclient", kind: "LanguageClient", make: always(languageClientControllerFromSettings) },
 ]

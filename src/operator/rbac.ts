@@ -95,7 +95,10 @@ const childGrant = (
   rarelyExercised: { get: GET_ON_MISS },
 })
 
-const workloads = ["languagetool", "languageagent", "languageclient"]
+/** Controllers that generate workloads (Deployments, Services, ConfigMaps …). */
+const workloads = ["languagetool", "languagemodel", "languageagent", "languageclient"]
+/** Controllers that build egress NetworkPolicies. */
+const egress = ["languagetool", "languagemodel", "languageagent"]
 
 /** Cluster-wide grants (ClusterRole `langop-operator`). */
 export const clusterGrants: ReadonlyArray<Grant> = [
@@ -140,6 +143,7 @@ export const clusterGrants: ReadonlyArray<Grant> = [
   },
   // --- LanguageTool, LanguageAgent, LanguageClient
   ...kindGrants("languagetool", "languagetools", "their generated objects"),
+  ...kindGrants("languagemodel", "languagemodels", "their generated objects"),
   ...kindGrants("languageagent", "languageagents", "their generated objects"),
   ...kindGrants("languageclient", "languageclients", "their generated objects"),
   {
@@ -155,7 +159,7 @@ export const clusterGrants: ReadonlyArray<Grant> = [
     workloads,
     "config ConfigMaps and Services of tools, agents and clients",
   ),
-  childGrant("apps", ["deployments"], workloads, "tool, agent and client Deployments"),
+  childGrant("apps", ["deployments"], workloads, "tool, model proxy, agent and client Deployments"),
   childGrant(
     "networking.k8s.io",
     ["networkpolicies"],
@@ -222,14 +226,14 @@ export const clusterGrants: ReadonlyArray<Grant> = [
     group: "discovery.k8s.io",
     resources: ["endpointslices"],
     verbs: ["list"],
-    neededBy: ["languagetool", "languageagent"],
+    neededBy: egress,
     why: "egress to a Service without selector: its endpoint addresses",
   },
   {
     group: "",
     resources: ["services"],
     verbs: ["get"],
-    neededBy: ["languagetool", "languageagent"],
+    neededBy: egress,
     why: "egress `to.service` and in-cluster DNS names: the target Service's selector",
   },
   {

@@ -21,6 +21,7 @@ import { CHILD_SOURCES } from "../../../src/controllers/languageagent/gather.ts"
 import { EVENT_READER_RULES } from "../../../src/controllers/languageagent/support.ts"
 import { ROLE_RESOURCE as CLIENT_CHILDREN } from "../../../src/controllers/languageclient/decide.ts"
 import { CertManagerIssuer, ServiceMonitor } from "../../../src/controllers/languageclient/names.ts"
+import { ROLE_RESOURCE as MODEL_CHILDREN } from "../../../src/controllers/languagemodel/gather.ts"
 import { ROLE_RESOURCE as TOOL_CHILDREN } from "../../../src/controllers/languagetool/decide.ts"
 import { Builtin, Langop, type ResourceDescriptor } from "../../../src/kube/resources.ts"
 import { controllerRegistry, operatorControllers } from "../../../src/operator/controllers.ts"
@@ -117,6 +118,7 @@ const controllers = Result.getOrThrow(operatorControllers(settings))
  */
 const childTables: Record<string, ReadonlyArray<ResourceDescriptor>> = {
   languagetool: Object.values(TOOL_CHILDREN),
+  languagemodel: Object.values(MODEL_CHILDREN),
   languageagent: Object.values(CHILD_SOURCES).map((s) => s.resource),
   languageclient: Object.values(CLIENT_CHILDREN),
 }
