@@ -14,11 +14,11 @@ import { Clock, type Duration, Effect, Result } from "effect"
 import { LanguageModel } from "../../api/languagemodel.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
-import type { KubeObject } from "../../kube/objects.ts"
+import { type KubeObject, keyOf } from "../../kube/objects.ts"
 import { Builtin, Langop, type ResourceDescriptor } from "../../kube/resources.ts"
 import { modelEgressHosts } from "../../network/automatic.ts"
 import { gatherEgressPolicy } from "../../network/gather.ts"
-import { type EgressRequest } from "../../network/policy.ts"
+import type { EgressRequest } from "../../network/policy.ts"
 import type { EgressSettings } from "../../network/settings.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
@@ -36,6 +36,7 @@ import {
 } from "../common/sources.ts"
 import type { ModelInput, ModelPeer, ModelSettings, SecretView } from "./input.ts"
 import type { RenderedConfig } from "./litellm.ts"
+import { type ProbeOptions, probeModel } from "./probe.ts"
 import type { DeploymentView, PodProblem } from "./status.ts"
 import { configMapName, KIND } from "./workload.ts"
 
@@ -98,6 +99,8 @@ export interface GatherOptions {
   readonly egress: EgressSettings
   /** Grace period of DNS answers (= the DNS refresh interval). */
   readonly dnsRefresh: Duration.Input
+  /** Metrics scrape / health poll of the proxy (probe.ts) when the settings enable them; none if absent. */
+  readonly probes?: ProbeOptions | undefined
 }
 
 /** Live children by role, as read (any owner). */
@@ -154,7 +157,10 @@ export const gather = Effect.fn("languagemodel.gather")(function* (
   let model = informers.cache(modelSource).getByName(req.namespace, req.name)
   if (model === undefined) {
     const raw = yield* orUndefinedOnNotFound(kube.get(Langop.LanguageModel, req))
-    if (raw === undefined) return { _tag: "Gone" } satisfies Gathered
+    if (raw === undefined) {
+      options.probes?.memory.delete(keyOf(req))
+      return { _tag: "Gone" } satisfies Gathered
+    }
     const decoded = decodeModel(raw)
     if (Result.isFailure(decoded)) {
       yield* Effect.logWarning("LanguageModel does not decode", { problems: decoded.failure })
@@ -163,7 +169,10 @@ export const gather = Effect.fn("languagemodel.gather")(function* (
     model = decoded.success
   }
 
-  if (model.metadata.deletionTimestamp !== undefined) return { _tag: "Deleting", model } satisfies Gathered
+  if (model.metadata.deletionTimestamp !== undefined) {
+    options.probes?.memory.delete(keyOf(req))
+    return { _tag: "Deleting", model } satisfies Gathered
+  }
   const live: Partial<Record<Role, KubeObject>> = {}
   for (const [role, source] of Object.entries(CHILD_SOURCES) as ReadonlyArray<
     [Role, InformerSource<KubeObject>]
@@ -201,6 +210,14 @@ export const gather = Effect.fn("languagemodel.gather")(function* (
     .list(req.namespace)
     .filter((p) => p.metadata.labels?.[LABEL_KIND] === KIND && p.metadata.labels[LABEL_NAME] === req.name)
 
+  const deployment = live.deployment as DeploymentView | undefined
+  const nowMillis = yield* Clock.currentTimeMillis
+  const available = (deployment?.status?.availableReplicas ?? 0) >= 1
+  const probed =
+    options.probes === undefined
+      ? {}
+      : yield* probeModel(model, settings, available, options.probes, nowMillis)
+
   const input: ModelInput = {
     model,
     settings,
@@ -212,9 +229,11 @@ export const gather = Effect.fn("languagemodel.gather")(function* (
       ...(live.deployment !== undefined ? { deployment: live.deployment } : {}),
       ...(live.service !== undefined ? { service: live.service } : {}),
     },
-    deployment: live.deployment as DeploymentView | undefined,
+    deployment,
     podProblems: podProblemsOf(pods),
-    now: rfc3339(yield* Clock.currentTimeMillis),
+    ...(probed.metrics !== undefined ? { metrics: probed.metrics } : {}),
+    ...(probed.health !== undefined ? { health: probed.health } : {}),
+    now: rfc3339(nowMillis),
   }
   return { _tag: "Live", input, live } satisfies Gathered
 })

@@ -7,7 +7,8 @@
  * changing its spec (fallback resolution and cycle detection read every model of the namespace, so all
  * models there with fallbacks are enqueued); a Secret it reads (API key, shared-Redis password).
  * Timers: the dependency wait while a Secret is missing, the DNS refresh while the policy has DNS-derived
- * peers, and the metrics/health intervals when those settings are on (decide.ts).
+ * peers, and the metrics/health intervals when those settings are on (decide.ts); the scrape and poll
+ * themselves are made during gather (probe.ts), at most once per interval per model.
  */
 import { Duration, Effect, Result } from "effect"
 import type { LanguageModel } from "../../api/languagemodel.ts"
@@ -27,12 +28,17 @@ import { managedPodSource, secretSource } from "../common/sources.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { childSources, FALLBACK_INDEX, gather, modelsSource, SECRET_INDEX } from "./gather.ts"
 import type { ModelSettings } from "./input.ts"
+import { type ProbeOptions, type ProxyUrl, serviceProxyUrl } from "./probe.ts"
 import { KIND } from "./workload.ts"
 
 export const CONTROLLER_NAME = "languagemodel"
 
 export interface ModelControllerOptions extends ActOptions {
   readonly settings: ModelSettings
+  /** Where the proxies answer (default: their Service's cluster DNS name); tests point it at 127.0.0.1. */
+  readonly proxyUrl?: ProxyUrl | undefined
+  /** Set by {@link languageModelController} (one memory per controller); without it nothing is probed. */
+  readonly probes?: ProbeOptions | undefined
 }
 
 export const reconcileModel = (req: ReconcileRequest, options: ModelControllerOptions) =>
@@ -41,6 +47,7 @@ export const reconcileModel = (req: ReconcileRequest, options: ModelControllerOp
       settings: options.settings,
       egress: options.egress,
       dnsRefresh: options.dnsRefresh,
+      probes: options.probes,
     })
     switch (gathered._tag) {
       case "Gone":
@@ -64,7 +71,16 @@ export const modelOfPod = (pod: KubeObject): ReadonlyArray<string> => {
 /** Peers matter for fallbacks only through their spec (modelName, fallbacks) and existence. */
 const peerSpecChanged: EventPredicate<LanguageModel> = Predicates.generationChanged
 
-export const languageModelController = (options: ModelControllerOptions) => {
+export const languageModelController = (given: ModelControllerOptions) => {
+  const { settings } = given
+  const probes: ProbeOptions | undefined =
+    settings.metricsScrape.enabled || settings.healthPolling
+      ? (given.probes ?? {
+          proxyUrl: given.proxyUrl ?? serviceProxyUrl(settings.clusterDomain),
+          memory: new Map(),
+        })
+      : undefined
+  const options: ModelControllerOptions = { ...given, probes }
   const models = modelsSource(options.settings.sharedRedis?.passwordSecret?.name)
   return defineController({
     name: CONTROLLER_NAME,
