@@ -1,0 +1,74 @@
+/**
+ * Contract: the operator's probes (src/controllers/languagemodel/probe.ts) read a real, pinned LiteLLM
+ * proxy — `/metrics/` yields the counters of the requests just made, and `/health` (background checks,
+ * as rendered for `healthCheck.enabled`) reports deployments whose `api_base` matches the spec's endpoint
+ * URLs, so decide fills `endpointStatus` correctly.
+ */
+import { Effect, Exit } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { pollHealth, scrapeMetrics } from "../../../src/controllers/languagemodel/probe.ts"
+import { endpointStatusOf, type HealthPoll } from "../../../src/controllers/languagemodel/status.ts"
+import { ensureLiteLLM, LITELLM_VERSION, type LiteLLMInstall } from "../setup/litellm.ts"
+import { chat, type FakeUpstream, type RunningProxy, startFakeUpstream, startLiteLLM } from "./harness.ts"
+import { decodeSpec, render } from "./specs.ts"
+
+let install: LiteLLMInstall
+let upstream: FakeUpstream
+let proxy: RunningProxy | undefined
+
+beforeAll(async () => {
+  install = await ensureLiteLLM()
+  upstream = await startFakeUpstream()
+})
+afterAll(async () => {
+  await proxy?.stop()
+  await upstream?.close()
+})
+
+describe(`LiteLLM ${LITELLM_VERSION} as the operator's probes see it`, () => {
+  it("a scrape counts the requests made; a health poll matches endpoints by api_base", async () => {
+    const spec = {
+      provider: "openai-compatible",
+      modelName: "m-probe",
+      loadBalancing: {
+        endpoints: [{ url: upstream.url("up") }, { url: "http://127.0.0.1:1/down" }],
+        healthCheck: { enabled: true, interval: "30s", timeout: "5s" },
+      },
+      observability: { metrics: true },
+    }
+    proxy = await startLiteLLM(install.litellm, render("probe", spec).text)
+    for (let i = 0; i < 4; i++) expect((await chat(proxy, "m-probe", `q${i}`)).status).toBe(200)
+
+    const scraped = await Effect.runPromise(
+      Effect.exit(scrapeMetrics(proxy.url, { timeoutMs: 5000, previous: {}, nowMillis: Date.now() })),
+    )
+    if (!Exit.isSuccess(scraped)) throw new Error(`scrape failed: ${String(scraped.cause)}`)
+    const { metrics, lastReset } = scraped.value
+    // Requests routed to the dead endpoint are retried on the live one; the proxy counts each request once.
+    expect(metrics.totalRequests).toBe(4)
+    expect(metrics.successfulRequests).toBe(4)
+    expect(metrics.inputTokens).toBeGreaterThan(0)
+    expect(metrics.totalTokens).toBe((metrics.inputTokens ?? 0) + (metrics.outputTokens ?? 0))
+    expect(metrics.averageLatency).toBeGreaterThanOrEqual(0)
+    expect(metrics.p99Latency).toBeGreaterThanOrEqual(metrics.p95Latency ?? 0)
+    // The proxy's process start time, i.e. within the last minutes.
+    expect(Math.abs(Date.parse(lastReset) - Date.now())).toBeLessThan(10 * 60_000)
+
+    // The first background check finishes some seconds after start; until then /health is `{}` (no poll).
+    let poll: HealthPoll | undefined
+    for (let i = 0; i < 60 && poll === undefined; i++) {
+      const exit = await Effect.runPromise(
+        Effect.exit(pollHealth(proxy.url, { timeoutMs: 5000, time: "2025-06-01T12:00:00Z" })),
+      )
+      if (!Exit.isSuccess(exit)) throw new Error(`poll failed: ${String(exit.cause)}`)
+      poll = exit.value
+      if (poll === undefined) await new Promise((r) => setTimeout(r, 1000))
+    }
+    if (poll === undefined) throw new Error(`no health results within 60 s:\n${proxy.log().slice(-3000)}`)
+    const decoded = decodeSpec(spec)
+    expect(endpointStatusOf(decoded, poll, undefined)?.map((e) => [e.url, e.healthy])).toEqual([
+      [upstream.url("up"), true],
+      ["http://127.0.0.1:1/down", false],
+    ])
+  })
+})
