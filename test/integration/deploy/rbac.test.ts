@@ -42,6 +42,7 @@ import {
   uniqueName,
 } from "../setup/context.ts"
 import { installCrds } from "../setup/crds.ts"
+import { findUnneeded, requestKey } from "./rbac-minimality.ts"
 import { scenario } from "./rbac-scenario.ts"
 import { type RecordedRequest, recordingLayer } from "./recording.ts"
 import { deleteLangopObjects } from "./support.ts"
@@ -215,9 +216,6 @@ afterAll(async () => {
   await deleteNamespace(kc, workNs)
 })
 
-const requestKey = (r: RecordedRequest) =>
-  `${r.resource}${r.subresource === undefined ? "" : `/${r.subresource}`}`
-
 describe("the operator as its ServiceAccount", () => {
   const run = () => scenario({ id, label, workNs, log })
 
@@ -250,110 +248,15 @@ describe("the operator as its ServiceAccount", () => {
     const requests = [...seen.values()]
     const clusterRules = operatorClusterRules()
     const roleRules = policyRules(leaderElectionGrants)
-    const grants = activeGrants(clusterGrants, deployedComponents())
-    /** Verbs no local scenario can exercise, or that only the agents' Roles need, each with its reason. */
-    const excused = new Map<string, string>()
-    for (const g of grants)
-      for (const res of g.resources)
-        for (const v of g.verbs) {
-          const reason =
-            g.notExercisedLocally ??
-            g.rarelyExercised?.[v] ??
-            (g.grantedToAgents === true ? "granted to agents" : undefined)
-          if (reason !== undefined) excused.set(`${g.group}|${res}|${v}`, reason)
-        }
-    const matches = (rule: V1PolicyRule, verb: string, namespaced: boolean) => (r: RecordedRequest) =>
-      (r.verb === verb || (verb === "create" && r.serverSideApply === true)) &&
-      (!namespaced || r.namespace === operatorNs) &&
-      (rule.apiGroups ?? []).includes(r.group) &&
-      (rule.resources ?? []).includes(requestKey(r))
-    /** `rules` with rule `i` losing `verbs`, for resource `only` alone when given (the rule is split). */
-    const without = (
-      rules: ReadonlyArray<V1PolicyRule>,
-      i: number,
-      verbs: ReadonlyArray<string>,
-      only?: string,
-    ): Array<V1PolicyRule> =>
-      rules
-        .flatMap((r, j) => {
-          if (j !== i) return [r]
-          const reduced = { ...r, verbs: r.verbs.filter((v) => !verbs.includes(v)) }
-          if (only === undefined) return [reduced]
-          const rest = (r.resources ?? []).filter((x) => x !== only)
-          return [...(rest.length > 0 ? [{ ...r, resources: rest }] : []), { ...reduced, resources: [only] }]
-        })
-        .filter((r) => r.verbs.length > 0)
-    const denies = async (candidates: ReadonlyArray<RecordedRequest>, asVerb: string) =>
-      vi
-        .waitFor(
-          async () => {
-            for (const c of candidates)
-              if (!(await allowed({ ...c, verb: asVerb as RecordedRequest["verb"] }))) return true
-            throw new Error("all still allowed")
-          },
-          { timeout: 10_000, interval: 200 },
-        )
-        .catch(() => false)
-    const cases = [
-      ...clusterRules.map((rule, i) => ({ rule, i, namespaced: false })),
-      ...roleRules.map((rule, i) => ({ rule, i, namespaced: true })),
-    ]
-    const unneeded: Array<string> = []
-    const skipped: Array<string> = []
-    try {
-      for (const { rule, i, namespaced } of cases) {
-        const group = rule.apiGroups?.[0] ?? ""
-        const reduce = (verbs: ReadonlyArray<string>, only?: string) =>
-          namespaced
-            ? rbacYaml(clusterRules, without(roleRules, i, verbs, only))
-            : rbacYaml(without(clusterRules, i, verbs, only))
-        const what = (verbs: string, resources: string) =>
-          `${verbs} ${resources} (${group || "core"}${namespaced ? ", Role" : ""})`
-        // The whole rule: without it, some request the operator made is denied.
-        const used = rule.verbs.flatMap((v) =>
-          requests.filter(matches(rule, v, namespaced)).map((c) => ({ c, v })),
-        )
-        const ruleExcused = rule.verbs.every((v) =>
-          (rule.resources ?? []).every((res) => excused.has(`${group}|${res}|${v}`)),
-        )
-        if (used.length === 0 && !ruleExcused)
-          unneeded.push(
-            `${what("all of", (rule.resources ?? []).join(","))}: the operator never used this rule`,
-          )
-        else if (used.length > 0) {
-          await apply(reduce(rule.verbs))
-          const denied = await vi
-            .waitFor(
-              async () => {
-                for (const u of used)
-                  if (!(await allowed({ ...u.c, verb: u.v as RecordedRequest["verb"] }))) return true
-                throw new Error("all still allowed")
-              },
-              { timeout: 10_000, interval: 200 },
-            )
-            .catch(() => false)
-          if (!denied)
-            unneeded.push(`${what("all of", (rule.resources ?? []).join(","))}: nothing is denied without it`)
-        }
-        // Each verb of each resource.
-        for (const res of rule.resources ?? [])
-          for (const verb of rule.verbs) {
-            const one = { ...rule, resources: [res] }
-            const candidates = requests.filter(matches(one, verb, namespaced))
-            if (candidates.length === 0) {
-              const reason = excused.get(`${group}|${res}|${verb}`)
-              if (reason !== undefined) skipped.push(`${what(verb, res)}: ${reason}`)
-              else unneeded.push(`${what(verb, res)}: the operator never made such a request`)
-              continue
-            }
-            await apply(reduce([verb], res))
-            if (!(await denies(candidates, verb)))
-              unneeded.push(`${what(verb, res)}: every request the operator made is still allowed without it`)
-          }
-      }
-    } finally {
-      await apply(rbacYaml(clusterRules))
-    }
+    const { unneeded, skipped } = await findUnneeded({
+      requests,
+      clusterRules,
+      roleRules,
+      operatorNs,
+      grants: activeGrants(clusterGrants, deployedComponents()),
+      install: (cluster, role) => apply(rbacYaml(cluster, role)),
+      allowed,
+    })
     expect(unneeded).toEqual([])
     // What was not exercised, and why (visible in the test output).
     console.info(`RBAC verbs not exercised by the scenario:\n  ${skipped.join("\n  ")}`)
