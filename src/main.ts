@@ -63,14 +63,18 @@ const superviseManager = (settings: SettingsShape, running: RunningOperator) =>
 
 const inCluster = (
   settings: SettingsShape,
-  access: { readonly kc: Parameters<typeof layerFromKubeConfig>[0]; readonly server: string },
+  access: {
+    readonly kc: Parameters<typeof layerFromKubeConfig>[0]
+    readonly server: string
+    readonly identity: string | undefined
+  },
 ): Effect.Effect<never, StartupError, Scope.Scope> =>
   Effect.gen(function* () {
     const controllers = operatorControllers(settings)
     if (controllers._tag === "Failure")
       return yield* new StartupError({ message: `invalid settings: ${controllers.failure.join("; ")}.` })
     const client = yield* Layer.build(layerFromKubeConfig(access.kc))
-    const sa = `system:serviceaccount:${settings.operatorNamespace}:<this Pod's service account>`
+    const sa = access.identity ?? `a service account in ${settings.operatorNamespace}`
     const running = yield* Effect.gen(function* () {
       yield* checkReachable(access.server)
       yield* checkPermissions(settings, deployedComponents(), `the service account (${sa})`)

@@ -7,7 +7,7 @@
  * a kubeconfig that exists but cannot be loaded, or has no current context, is a StartupError rather
  * than a silent fallback to a local cluster.
  */
-import { existsSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { delimiter, join } from "node:path"
 import { KubeConfig } from "@kubernetes/client-node"
@@ -25,12 +25,30 @@ export type ClusterAccess =
       readonly server: string
       readonly context: string
     }
-  | { readonly mode: "in-cluster"; readonly kc: KubeConfig; readonly server: string }
+  | {
+      readonly mode: "in-cluster"
+      readonly kc: KubeConfig
+      readonly server: string
+      /** `system:serviceaccount:<ns>:<name>` from the token, when it can be read. */
+      readonly identity: string | undefined
+    }
   | {
       readonly mode: "none"
       /** What was looked at, for the message. */
       readonly checked: string
     }
+
+/** The `sub` claim of a service-account token (a JWT): who the API server will see. */
+export const tokenSubject = (token: string): string | undefined => {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as {
+      sub?: unknown
+    }
+    return typeof payload.sub === "string" ? payload.sub : undefined
+  } catch {
+    return undefined
+  }
+}
 
 export interface AccessEnv {
   readonly KUBECONFIG?: string | undefined
@@ -84,7 +102,12 @@ export const findClusterAccess = (
     ) {
       const kc = new KubeConfig()
       kc.loadFromCluster()
-      return { mode: "in-cluster", kc, server: kc.getCurrentCluster()?.server ?? "in-cluster" }
+      return {
+        mode: "in-cluster",
+        kc,
+        server: kc.getCurrentCluster()?.server ?? "in-cluster",
+        identity: tokenSubject(readFileSync(tokenPath, "utf8")),
+      }
     }
     const checked =
       fromEnv.length > 0

@@ -81,12 +81,18 @@ describe("findClusterAccess", () => {
 
   it.effect("in a Pod: in-cluster credentials", () =>
     Effect.gen(function* () {
-      writeFileSync(join(dir, "token"), "x")
+      const claims = Buffer.from(
+        JSON.stringify({ sub: "system:serviceaccount:langop-system:langop-operator" }),
+      )
+      writeFileSync(join(dir, "token"), `e30.${claims.toString("base64url")}.sig`)
       const access = yield* findClusterAccess(
         { HOME: emptyHome, KUBERNETES_SERVICE_HOST: "10.0.0.1" },
         join(dir, "token"),
       )
-      expect(access.mode).toBe("in-cluster")
+      expect(access).toMatchObject({
+        mode: "in-cluster",
+        identity: "system:serviceaccount:langop-system:langop-operator",
+      })
     }),
   )
 })
