@@ -16,11 +16,8 @@
 // controller adopts it) and the members' `clusterRef: demo` points at that name. Test infrastructure
 // that is not an example: a pre-bound PV for the workspace claim (kwok has no storage provisioner) and
 // fixed DNS answers for the model's provider host (no internet here).
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
 import { Effect, Result } from "effect"
 import { afterAll, beforeAll, describe, expect, onTestFailed, test, vi } from "vitest"
-import { parse } from "yaml"
 import { Dns } from "../../../src/network/dns.ts"
 import { operatorControllers } from "../../../src/operator/controllers.ts"
 import { settingsFrom } from "../../../src/settings.ts"
@@ -28,119 +25,27 @@ import { createNamespace, deleteNamespace, kubectl, makeKubeConfig, uniqueName }
 import { installCrds } from "../setup/crds.ts"
 import { type RunningOperator, startOperator } from "../setup/operator.ts"
 import { startWebhook, type WebhookHandle } from "../setup/webhook.ts"
-
-const EXAMPLES = join(import.meta.dirname, "..", "..", "..", "deploy", "examples")
-const OPENAI_IP = "203.0.113.30"
-const WAIT = { timeout: 90_000, interval: 500 } as const
-
-type Json = Record<string, unknown>
-interface Meta {
-  readonly name: string
-  readonly uid: string
-  readonly generation?: number
-  readonly labels?: Record<string, string>
-  readonly annotations?: Record<string, string>
-  readonly deletionTimestamp?: string
-  readonly ownerReferences?: ReadonlyArray<{
-    readonly kind: string
-    readonly uid: string
-    readonly controller?: boolean
-  }>
-}
-interface Container {
-  readonly name: string
-  readonly image: string
-  readonly restartPolicy?: string
-  readonly env?: ReadonlyArray<{ readonly name: string; readonly value?: string }>
-  readonly volumeMounts?: ReadonlyArray<{ readonly name: string; readonly mountPath: string }>
-}
-interface PodSpec {
-  readonly containers: ReadonlyArray<Container>
-  readonly initContainers?: ReadonlyArray<Container>
-  readonly nodeName?: string
-}
-interface Obj {
-  readonly kind?: string
-  readonly metadata: Meta
-  readonly spec?: Json & { readonly template?: { readonly metadata?: Meta; readonly spec?: PodSpec } }
-  readonly status?: Json & {
-    readonly phase?: string
-    readonly observedGeneration?: number
-    readonly conditions?: ReadonlyArray<{
-      type: string
-      status: string
-      reason?: string
-      observedGeneration?: number
-    }>
-  }
-  readonly data?: Record<string, string>
-}
-interface Pod extends Obj {
-  readonly spec: Json & PodSpec
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// kubectl, as a user types it
-
-const must = async (args: ReadonlyArray<string>, input?: string): Promise<string> => {
-  const r = await kubectl(args, input === undefined ? {} : { input })
-  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`)
-  return r.stdout
-}
-const get = async <T = Obj>(kind: string, ns: string, name: string): Promise<T | undefined> => {
-  const r = await kubectl(["get", kind, name, "-n", ns, "-o", "json"])
-  if (r.exitCode !== 0) {
-    if (r.stderr.includes("NotFound")) return undefined
-    throw new Error(r.stderr)
-  }
-  return JSON.parse(r.stdout) as T
-}
-const list = async <T = Obj>(kind: string, ns: string, selector?: string): Promise<ReadonlyArray<T>> =>
-  (
-    JSON.parse(
-      await must(["get", kind, "-n", ns, "-o", "json", ...(selector === undefined ? [] : ["-l", selector])]),
-    ) as { items: ReadonlyArray<T> }
-  ).items
-const apply = (ns: string, objects: ReadonlyArray<Json>) =>
-  must(["apply", "-n", ns, "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }))
-
-// ---------------------------------------------------------------------------------------------------------
-// the examples, adapted to the test's namespace and cluster name
-
-const example = (file: string): Json => parse(readFileSync(join(EXAMPLES, file), "utf8")) as Json
-const withSpec = (obj: Json, spec: Json): Json => ({ ...obj, spec: { ...(obj.spec as Json), ...spec } })
-/** `clusterRef: demo` → the test's LanguageCluster. */
-const member = (file: string, cluster: string): Json => {
-  const obj = example(file)
-  return (obj.spec as Json | undefined)?.clusterRef === "demo" ? withSpec(obj, { clusterRef: cluster }) : obj
-}
-
-const envOf = (c: Container | undefined): Record<string, string | undefined> =>
-  Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]))
-const condition = (o: Obj | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type)
-/**
- * The generation the status was written for: `status.observedGeneration`; LanguageCluster's status schema
- * has no such field (languagecluster.md §Status), so there it is the Ready condition's.
- */
-const observed = (o: Obj | undefined): number | undefined =>
-  o?.kind === "LanguageCluster" ? condition(o, "Ready")?.observedGeneration : o?.status?.observedGeneration
-/** Ready condition True, the kind's ready phase, and status written for the current generation. */
-const readyNow = (o: Obj | undefined, phase: string): boolean =>
-  o !== undefined &&
-  condition(o, "Ready")?.status === "True" &&
-  o.status?.phase === phase &&
-  observed(o) === o.metadata.generation
-const ready = (o: Obj | undefined) => ({
-  ready: condition(o, "Ready"),
-  phase: o?.status?.phase,
-  observedGeneration: observed(o),
-  generation: o?.metadata.generation,
-})
-
-const podHash = (p: Obj) => p.metadata.labels?.["pod-template-hash"] ?? ""
-const isRunning = (p: Pod) => p.status?.phase === "Running" && p.metadata.deletionTimestamp === undefined
-const sidecarOf = (p: Pod | undefined) =>
-  p?.spec.initContainers?.find((c) => c.name === "tool-workspace-files")
+import {
+  apply,
+  condition,
+  envOf,
+  example,
+  get,
+  isRunning,
+  type Json,
+  list,
+  member,
+  must,
+  type Obj,
+  OPENAI_IP,
+  type Pod,
+  podHash,
+  ready,
+  readyNow,
+  sidecarOf,
+  WAIT,
+  withSpec,
+} from "./support.ts"
 
 // ---------------------------------------------------------------------------------------------------------
 
