@@ -129,6 +129,12 @@ export interface ErrorContext {
 }
 
 /** Maps an HTTP status code (0 = no response) to the typed error. */
+/**
+ * How kube-apiserver v1.37 reports a JSON patch that does not apply (seen on the local control plane for a
+ * failed `test` of the resourceVersion we read): a 422 with this generic message and no causes.
+ */
+const JSON_PATCH_NOT_APPLICABLE = "the server rejected our request due to an error in our request"
+
 export const classify = (code: number, ctx: ErrorContext): KubeError => {
   const message =
     ctx.status?.message ??
@@ -155,7 +161,12 @@ export const classify = (code: number, ctx: ErrorContext): KubeError => {
     case 410:
       return new Gone(base)
     case 422:
-      return new Invalid({ ...base, causes })
+      // A JSON patch that no longer applies (our resourceVersion `test` failed) is an optimistic-concurrency
+      // conflict, not an invalid object: the caller re-reads and retries, as for a 409. Our JSON patches are
+      // always built from the object just read, so this is the only way they stop applying.
+      return ctx.request.startsWith("PATCH ") && message === JSON_PATCH_NOT_APPLICABLE && causes.length === 0
+        ? new Conflict({ ...base, causes })
+        : new Invalid({ ...base, causes })
     case 429:
       return new TooManyRequests({ ...base, ...retry })
     default:

@@ -251,7 +251,9 @@ export const runController = <R>(
           yield* Effect.logError("reconciler error (terminal, not retried)", { error: describeCause(error) })
         } else {
           yield* queue.addRateLimited(key)
-          yield* Effect.logError("reconciler error", {
+          // A conflict only means our read was stale; the retry re-reads. Not worth an error line.
+          const log = isKubeError(error) && error._tag === "Conflict" ? Effect.logInfo : Effect.logError
+          yield* log("reconciler error", {
             error: error !== undefined ? describeCause(error) : undefined,
             retries: queue.numRequeues(key),
             ...(error === undefined ? { defect: String(exit.cause) } : {}),

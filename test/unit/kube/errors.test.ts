@@ -28,6 +28,17 @@ describe("classify", () => {
     expect(tagOf(code, reason)).toBe(tag)
   })
 
+  it("a JSON patch that no longer applies (failed resourceVersion test) is a Conflict; other 422s stay Invalid", () => {
+    const message = "the server rejected our request due to an error in our request"
+    const status = { reason: "Invalid", code: 422, message }
+    const patch = "PATCH /apis/langop.io/v1alpha1/namespaces/a/languagepersonas/b"
+    expect(classify(422, { request: patch, status })._tag).toBe("Conflict")
+    expect(classify(422, { request, status })._tag).toBe("Invalid")
+    expect(
+      classify(422, { request: patch, status: { ...status, message: "spec.x: Invalid value" } })._tag,
+    ).toBe("Invalid")
+  })
+
   it("retries only transient failures and throttling", () => {
     const retryable = [0, 408, 429, 500, 502, 503, 504].map((c) => isRetryable(classify(c, { request })))
     const final = [400, 401, 403, 404, 409, 410, 422].map((c) => isRetryable(classify(c, { request })))
