@@ -124,8 +124,10 @@ export const cleanup = Effect.fn("languagecluster.cleanup")(function* (
   const kube = yield* KubeClient
   const recorder = yield* EventRecorder
   yield* runNamespaceAction(decision.namespace, options.fieldManager).pipe(
-    // The label may already be gone (the `test` op then fails with 422): nothing left to undo.
-    Effect.catchTag("Invalid", (e) => (decision.namespace._tag === "Patch" ? Effect.void : Effect.fail(e))),
+    // The label may already be gone (the `test` op then fails; see kube/errors.ts): nothing left to undo.
+    Effect.catchTag(["Invalid", "Conflict"], (e) =>
+      decision.namespace._tag === "Patch" ? Effect.void : Effect.fail(e),
+    ),
   )
   if (decision.namespace._tag === "Delete")
     yield* recorder.record({
