@@ -20,12 +20,11 @@ const examples = readdirSync(join(repoRoot, "deploy", "examples"))
   .filter((o) => o.apiVersion.startsWith("langop.io/"))
 const reconciled = new Set(controllerRegistry.map((c) => c.kind))
 /**
- * Examples that cannot be Ready on this control plane, with the reason their Ready condition must give:
- * kwok has no storage provisioner (the support agent's workspace PVC never binds, so its pod never runs),
- * and the public chat needs Secrets the examples do not contain (its comment says so).
+ * Examples that cannot be Ready on this control plane, with the reason their Ready condition must give: the
+ * public chat needs Secrets the examples do not contain (its comment says so). (The support agent's
+ * workspace binds to one of the local volumes `npm start` provides.)
  */
 const notReadyHere: Readonly<Record<string, string>> = {
-  "LanguageAgent/support": "WorkloadNotAvailable",
   "LanguageClient/support-chat-public": "SecretNotFound",
 }
 
