@@ -11,7 +11,7 @@
 // - events about cluster-scoped objects go to the `default` namespace, as client-go does.
 // - closing the recorder's scope flushes pending writes (for at most 5 s).
 // Assumption: Events are best-effort diagnostics; a failed write is logged, not retried.
-import { Clock, Context, Effect, Layer, Queue, type Scope } from "effect"
+import { Clock, Context, Effect, Layer, Queue, type Scope, Semaphore } from "effect"
 import { KubeClient, type KubeClientShape } from "../kube/client.ts"
 import { describeError, isKubeError } from "../kube/errors.ts"
 import type { KubeObject } from "../kube/objects.ts"
@@ -138,12 +138,19 @@ export const makeEventRecorder = (
         }),
       )
 
+    // Writes are serialised (a series patch must never overtake the create of its Event), and a key
+    // taken from the queue is always written: only the wait in `take` is interruptible, so closing the
+    // scope waits for an in-flight write instead of losing it.
+    const lock = yield* Semaphore.make(1)
+    const locked = (key: string) => lock.withPermits(1)(write(key))
     yield* Effect.forkScoped(
       Effect.forever(
-        Effect.flatMap(Queue.take(pending), (key) => {
-          pendingCount--
-          return write(key)
-        }),
+        Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(restore(Queue.take(pending)), (key) => {
+            pendingCount--
+            return locked(key)
+          }),
+        ),
       ),
     )
     // On close (runs before the writer is interrupted): flush what is pending, for at most 5 s.
@@ -151,7 +158,7 @@ export const makeEventRecorder = (
       Effect.gen(function* () {
         for (let key = yield* Queue.poll(pending); key._tag === "Some"; key = yield* Queue.poll(pending)) {
           pendingCount--
-          yield* write(key.value)
+          yield* locked(key.value)
         }
       }).pipe(Effect.timeoutOption("5 seconds"), Effect.asVoid),
     )

@@ -14,37 +14,36 @@ import { decodeSpec, render } from "./specs.ts"
 
 let install: LiteLLMInstall
 let upstream: FakeUpstream
-let proxy: RunningProxy | undefined
+const proxies: RunningProxy[] = []
 
 beforeAll(async () => {
   install = await ensureLiteLLM()
   upstream = await startFakeUpstream()
 })
 afterAll(async () => {
-  await proxy?.stop()
+  for (const proxy of proxies) await proxy.stop()
   await upstream?.close()
 })
 
 describe(`LiteLLM ${LITELLM_VERSION} as the operator's probes see it`, () => {
-  it("a scrape counts the requests made; a health poll matches endpoints by api_base", async () => {
-    const spec = {
-      provider: "openai-compatible",
-      modelName: "m-probe",
-      loadBalancing: {
-        endpoints: [{ url: upstream.url("up") }, { url: "http://127.0.0.1:1/down" }],
-        healthCheck: { enabled: true, interval: "30s", timeout: "5s" },
-      },
-      observability: { metrics: true },
-    }
-    proxy = await startLiteLLM(install.litellm, render("probe", spec).text)
-    for (let i = 0; i < 4; i++) expect((await chat(proxy, "m-probe", `q${i}`)).status).toBe(200)
+  it("a scrape counts the requests just made", async () => {
+    const proxy = await startLiteLLM(
+      install.litellm,
+      render("probe-metrics", {
+        provider: "openai-compatible",
+        modelName: "m-metrics",
+        endpoint: upstream.url("up"),
+        observability: { metrics: true },
+      }).text,
+    )
+    proxies.push(proxy)
+    for (let i = 0; i < 4; i++) expect((await chat(proxy, "m-metrics", `q${i}`)).status).toBe(200)
 
     const scraped = await Effect.runPromise(
       Effect.exit(scrapeMetrics(proxy.url, { timeoutMs: 5000, previous: {}, nowMillis: Date.now() })),
     )
     if (!Exit.isSuccess(scraped)) throw new Error(`scrape failed: ${String(scraped.cause)}`)
     const { metrics, lastReset } = scraped.value
-    // Requests routed to the dead endpoint are retried on the live one; the proxy counts each request once.
     expect(metrics.totalRequests).toBe(4)
     expect(metrics.successfulRequests).toBe(4)
     expect(metrics.inputTokens).toBeGreaterThan(0)
@@ -53,7 +52,19 @@ describe(`LiteLLM ${LITELLM_VERSION} as the operator's probes see it`, () => {
     expect(metrics.p99Latency).toBeGreaterThanOrEqual(metrics.p95Latency ?? 0)
     // The proxy's process start time, i.e. within the last minutes.
     expect(Math.abs(Date.parse(lastReset) - Date.now())).toBeLessThan(10 * 60_000)
+  })
 
+  it("a health poll matches endpoints by api_base", async () => {
+    const spec = {
+      provider: "openai-compatible",
+      modelName: "m-probe",
+      loadBalancing: {
+        endpoints: [{ url: upstream.url("up") }, { url: "http://127.0.0.1:1/down" }],
+        healthCheck: { enabled: true, interval: "30s", timeout: "5s" },
+      },
+    }
+    const proxy = await startLiteLLM(install.litellm, render("probe-health", spec).text)
+    proxies.push(proxy)
     // The first background check finishes some seconds after start; until then /health is `{}` (no poll).
     let poll: HealthPoll | undefined
     for (let i = 0; i < 60 && poll === undefined; i++) {
