@@ -8,7 +8,7 @@ import { allKinds } from "../../../src/api/index.ts"
 import { LanguageAgent, LanguageAgentKind } from "../../../src/api/languageagent.ts"
 import { crdFor } from "../../../src/crd/generate.ts"
 import { everyAgentField, languageAgentCelFixtures } from "../../fixtures/cel/languageagent.ts"
-import { celRulesOf, celViolations } from "../support/cel.ts"
+import { celRulesOf, celViolations, valuesAt } from "../support/cel.ts"
 
 type Json = { [key: string]: unknown }
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
@@ -40,18 +40,6 @@ const withSpec = (spec: Json, extra: Json = {}) => ({ ...base, ...extra, spec: {
 const failures = (input: unknown): ReadonlyArray<string> => {
   const result = decode(input)
   return Result.isFailure(result) ? result.failure : []
-}
-
-/** Values at a `celRulesOf` path (`a.b[].c`, `m{}`), so a passing fixture can be shown to reach the rule. */
-const valuesAt = (value: unknown, path: string): unknown[] => {
-  if (path === "") return [value]
-  const match = /^([^.[{]+)?(\[\]|\{\})?\.?(.*)$/u.exec(path)
-  const [, key, marker, rest] = match ?? []
-  let here: unknown[] = [value]
-  if (key !== undefined) here = here.flatMap((v) => (isObject(v) && v[key] !== undefined ? [v[key]] : []))
-  if (marker === "[]") here = here.flatMap((v) => (Array.isArray(v) ? v : []))
-  if (marker === "{}") here = here.flatMap((v) => (isObject(v) ? Object.values(v) : []))
-  return here.flatMap((v) => valuesAt(v, rest ?? ""))
 }
 
 /** Upstream types are embedded whole; the spec table lists each as one path. */

@@ -7,7 +7,7 @@ import { decodeAll } from "../../../src/api/decode.ts"
 import { LanguageClient, LanguageClientKind } from "../../../src/api/languageclient.ts"
 import { crdFor } from "../../../src/crd/generate.ts"
 import { languageClientCelFixtures } from "../../fixtures/cel/languageclient.ts"
-import { celRulesOf, celViolations } from "../support/cel.ts"
+import { celRulesOf, celViolations, valuesAt } from "../support/cel.ts"
 
 type Json = { [key: string]: unknown }
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
@@ -36,18 +36,6 @@ const withSpec = (spec: Json, extra: Json = {}) => ({ ...base, ...extra, spec: {
 const failures = (input: unknown): ReadonlyArray<string> => {
   const result = decode(input)
   return Result.isFailure(result) ? result.failure : []
-}
-
-/** Values at a `celRulesOf` path (`a.b[].c`, `m{}`), so a passing fixture can be shown to reach the rule. */
-const valuesAt = (value: unknown, path: string): unknown[] => {
-  if (path === "") return [value]
-  const match = /^([^.[{]+)?(\[\]|\{\})?\.?(.*)$/u.exec(path)
-  const [, key, marker, rest] = match ?? []
-  let here: unknown[] = [value]
-  if (key !== undefined) here = here.flatMap((v) => (isObject(v) && v[key] !== undefined ? [v[key]] : []))
-  if (marker === "[]") here = here.flatMap((v) => (Array.isArray(v) ? v : []))
-  if (marker === "{}") here = here.flatMap((v) => (isObject(v) ? Object.values(v) : []))
-  return here.flatMap((v) => valuesAt(v, rest ?? ""))
 }
 
 describe("LanguageClient examples", () => {

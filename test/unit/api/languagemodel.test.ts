@@ -7,7 +7,7 @@ import { decodeAll } from "../../../src/api/decode.ts"
 import { LanguageModel, LanguageModelKind } from "../../../src/api/languagemodel.ts"
 import { crdFor } from "../../../src/crd/generate.ts"
 import { languageModelCelFixtures } from "../../fixtures/cel/languagemodel.ts"
-import { celRulesOf, celViolations } from "../support/cel.ts"
+import { celRulesOf, celViolations, valuesAt } from "../support/cel.ts"
 
 type Json = { [key: string]: unknown }
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
@@ -33,18 +33,6 @@ const withSpec = (spec: Json, extra: Json = {}) => ({ ...base, ...extra, spec: {
 const failures = (input: unknown): ReadonlyArray<string> => {
   const result = decode(input)
   return Result.isFailure(result) ? result.failure : []
-}
-
-/** Values at a `celRulesOf` path (`a.b[].c`, `m{}`), so a passing fixture can be shown to reach the rule. */
-const valuesAt = (value: unknown, path: string): unknown[] => {
-  if (path === "") return [value]
-  const match = /^([^.[{]+)?(\[\]|\{\})?\.?(.*)$/u.exec(path)
-  const [, key, marker, rest] = match ?? []
-  let here: unknown[] = [value]
-  if (key !== undefined) here = here.flatMap((v) => (isObject(v) && v[key] !== undefined ? [v[key]] : []))
-  if (marker === "[]") here = here.flatMap((v) => (Array.isArray(v) ? v : []))
-  if (marker === "{}") here = here.flatMap((v) => (isObject(v) ? Object.values(v) : []))
-  return here.flatMap((v) => valuesAt(v, rest ?? ""))
 }
 
 /** Every property path below `root`, LabelSelectors counted as one path (the spec table does so). */

@@ -7,7 +7,7 @@ import { decodeAll } from "../../../src/api/decode.ts"
 import { LanguageTool, LanguageToolKind } from "../../../src/api/languagetool.ts"
 import { crdFor } from "../../../src/crd/generate.ts"
 import { languageToolCelFixtures } from "../../fixtures/cel/languagetool.ts"
-import { celRulesOf, celViolations } from "../support/cel.ts"
+import { celRulesOf, celViolations, valuesAt } from "../support/cel.ts"
 
 const decode = decodeAll(LanguageTool)
 const crd = crdFor(LanguageToolKind)
@@ -36,22 +36,6 @@ const celOf = (object: unknown, oldObject?: unknown) => {
   const defaulted = (value: unknown) => Result.getOrThrow(decode(value))
   return celViolations(schema, defaulted(object), oldObject === undefined ? undefined : defaulted(oldObject))
 }
-
-/** Values at a `celRulesOf` path (`a.b[].c`), so a passing fixture is known to have exercised a rule. */
-const valuesAt = (value: unknown, path: string): ReadonlyArray<unknown> =>
-  path
-    .split(".")
-    .filter((segment) => segment !== "")
-    .reduce<ReadonlyArray<unknown>>(
-      (current, segment) => {
-        const key = segment.replace(/\[\]$/u, "")
-        const next = current.flatMap((v) =>
-          typeof v === "object" && v !== null && key in v ? [(v as Record<string, unknown>)[key]] : [],
-        )
-        return segment.endsWith("[]") ? next.flatMap((v) => (Array.isArray(v) ? v : [])) : next
-      },
-      [value],
-    )
 
 describe("LanguageTool examples", () => {
   it("ships the service-mode web-fetch and the sidecar-mode workspace-files tools", () => {

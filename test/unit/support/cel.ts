@@ -96,3 +96,15 @@ export const celRulesOf = (schema: Json, path = ""): Array<{ path: string; rule:
     children.push(...celRulesOf(schema.additionalProperties, `${path}{}`))
   return [...here, ...children]
 }
+
+/** Values at a {@link celRulesOf} path (`a.b[].c`, `m{}`), so a passing fixture can be shown to reach a rule. */
+export const valuesAt = (value: unknown, path: string): unknown[] => {
+  if (path === "") return [value]
+  const match = /^([^.[{]+)?(\[\]|\{\})?\.?(.*)$/u.exec(path)
+  const [, key, marker, rest] = match ?? []
+  let here: unknown[] = [value]
+  if (key !== undefined) here = here.flatMap((v) => (isObject(v) && v[key] !== undefined ? [v[key]] : []))
+  if (marker === "[]") here = here.flatMap((v) => (Array.isArray(v) ? v : []))
+  if (marker === "{}") here = here.flatMap((v) => (isObject(v) ? Object.values(v) : []))
+  return here.flatMap((v) => valuesAt(v, rest ?? ""))
+}
