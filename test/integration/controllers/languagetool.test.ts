@@ -209,10 +209,22 @@ describe("LanguageTool", () => {
     ])
       expect(cond(t, type)?.status, type).toBe("True")
 
-    const deployment = await get("deployment/web-fetch", namespace)
-    expect(t.status.readyReplicas).toBe(deployment?.status.readyReplicas)
-    const pods = await podsOf(namespace)
-    expect(pods.filter((p) => p.status.phase === "Running")).toHaveLength(t.status.readyReplicas)
+    // The HPA scales 1 → 2 while we look: read tool, Deployment and pods until one snapshot agrees
+    // (the status follows the Deployment's through a watch, so a single read can catch it a step behind).
+    const { tool, deployment } = await eventually(
+      "tool status, Deployment status and Running pods agree",
+      async () => {
+        const tool = await runningWithPods(namespace)
+        const deployment = await get("deployment/web-fetch", namespace)
+        const running = (await podsOf(namespace)).filter((p) => p.status.phase === "Running").length
+        return tool.status.readyReplicas === deployment?.status.readyReplicas &&
+          running === tool.status.readyReplicas
+          ? { tool, deployment }
+          : undefined
+      },
+      TIMEOUT,
+    )
+    expect(tool.status.readyReplicas).toBe(deployment?.status.readyReplicas)
     expect(deployment?.metadata.labels["langop.io/cluster"]).toBe(cluster)
     expect(deployment?.spec.selector.matchLabels).toEqual({
       "app.kubernetes.io/name": "web-fetch",
@@ -294,7 +306,15 @@ describe("LanguageTool", () => {
         env: [{ name: "USER_AGENT", value: "changed/2.0" }],
       }),
     )
-    const after = await runningWithPods(namespace)
+    const after = await toolWhere(
+      namespace,
+      "web-fetch Running with 3 ready replicas",
+      (t) =>
+        t.status?.phase === "Running" &&
+        t.status.observedGeneration === t.metadata.generation &&
+        t.status.readyReplicas === 3 &&
+        t.status.updatedReplicas === 3,
+    )
     expect(after.status.readyReplicas).toBe(3)
     const deployment = await get("deployment/web-fetch", namespace)
     expect(deployment?.spec.replicas).toBe(3)
@@ -305,10 +325,21 @@ describe("LanguageTool", () => {
     expect(deployment?.spec.template.metadata.annotations["langop.io/config-hash"]).not.toBe(
       before?.spec.template.metadata.annotations["langop.io/config-hash"],
     )
-    const pods = await podsOf(namespace)
-    expect(
-      pods.every((p) => p.spec.containers[0].env.some((e: { value?: string }) => e.value === "changed/2.0")),
-    ).toBe(true)
+    // Old pods of the previous ReplicaSet may still be on their way out; wait for the rollout to finish.
+    const pods = await eventually(
+      "only pods of the new template remain",
+      async () => {
+        const pods = await podsOf(namespace)
+        return pods.length === 3 &&
+          pods.every((p) =>
+            p.spec.containers[0].env.some((e: { value?: string }) => e.value === "changed/2.0"),
+          )
+          ? pods
+          : undefined
+      },
+      TIMEOUT,
+    )
+    expect(pods).toHaveLength(3)
   })
 
   test("deleted children are recreated", async ({ namespace }) => {
