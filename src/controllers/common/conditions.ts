@@ -66,3 +66,44 @@ export const findCondition = (list: ReadonlyArray<Condition> | undefined, type: 
 
 export const isTrue = (list: ReadonlyArray<Condition> | undefined, type: string) =>
   findCondition(list, type)?.status === "True"
+
+/** What one pass of writing children ran into: objects controlled by someone else, and failed writes. */
+export interface WriteProblems<Role extends string> {
+  readonly conflicts: ReadonlyArray<{ readonly message: string }>
+  readonly errors: ReadonlyArray<{ readonly role: Role; readonly message: string }>
+}
+
+/** `Reconciled`: True when every generated object was written, else False naming every problem. */
+export const reconciledCondition = (problems: WriteProblems<string>): ConditionInput => {
+  const messages = [...problems.conflicts.map((c) => c.message), ...problems.errors.map((e) => e.message)]
+  return messages.length === 0
+    ? {
+        type: "Reconciled",
+        status: "True",
+        reason: "ReconcileSuccess",
+        message: "All generated objects applied",
+      }
+    : { type: "Reconciled", status: "False", reason: "ReconcileError", message: messages.join("; ") }
+}
+
+/**
+ * `Ready=False` for a pass with problems, or undefined when there were none. A name conflict wins (only
+ * a user can resolve it, and it names every conflicting object); otherwise the first failed write, with
+ * the reason its child's role maps to.
+ */
+export const writeFailureCondition = <Role extends string>(
+  problems: WriteProblems<Role>,
+  reasonOf: Readonly<Record<Role, string>>,
+): ConditionInput | undefined => {
+  const firstError = problems.errors[0]
+  return problems.conflicts.length > 0
+    ? {
+        type: "Ready",
+        status: "False",
+        reason: "NameConflict",
+        message: problems.conflicts.map((c) => c.message).join("; "),
+      }
+    : firstError !== undefined
+      ? { type: "Ready", status: "False", reason: reasonOf[firstError.role], message: firstError.message }
+      : undefined
+}

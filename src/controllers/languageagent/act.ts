@@ -15,7 +15,6 @@
  *   was written) so the runner retries with backoff.
  */
 import { type Duration, Effect } from "effect"
-import { API_VERSION } from "../../api/shared.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
@@ -23,7 +22,7 @@ import { Builtin, Langop } from "../../kube/resources.ts"
 import { Reconciled } from "../../runtime/controller.ts"
 import { EventRecorder } from "../../runtime/events.ts"
 import { applyIfChanged } from "../common/apply.ts"
-import { addFinalizerOps, removeFinalizerOps } from "../common/finalizer.ts"
+import { addFinalizer, applyStatus, referenceTo, removeFinalizer, type SelfMeta } from "../common/self.ts"
 import type { ActOutcome, AgentDecision } from "./decide.ts"
 import type { ChildApply, ChildDelete } from "./plan.ts"
 
@@ -36,25 +35,7 @@ export interface ActOptions {
   readonly dnsRefresh: Duration.Input
 }
 
-interface AgentMeta {
-  readonly metadata: {
-    readonly name?: string | undefined
-    readonly namespace?: string | undefined
-    readonly uid?: string | undefined
-    readonly resourceVersion?: string | undefined
-    readonly finalizers?: ReadonlyArray<string> | undefined
-  }
-}
-
-const at = (a: AgentMeta) => ({ name: a.metadata.name ?? "", namespace: a.metadata.namespace ?? "" })
-
-const reference = (a: AgentMeta) => ({
-  apiVersion: API_VERSION,
-  kind: "LanguageAgent",
-  name: a.metadata.name,
-  namespace: a.metadata.namespace,
-  uid: a.metadata.uid,
-})
+const reference = (a: SelfMeta) => referenceTo(Langop.LanguageAgent, a)
 
 /** Errors that retrying the same request cannot fix: the spec (or RBAC) must change. */
 const isTerminal = (e: KubeError): boolean =>
@@ -106,23 +87,14 @@ const deleteOne = (d: ChildDelete, namespace: string) =>
   })
 
 export const act = Effect.fn("languageagent.act")(function* (
-  agent: AgentMeta,
+  agent: SelfMeta,
   decision: AgentDecision,
   options: ActOptions,
 ) {
-  const kube = yield* KubeClient
+  const _kube = yield* KubeClient
   const recorder = yield* EventRecorder
 
-  if (decision.addFinalizer) {
-    const ops = addFinalizerOps(agent.metadata)
-    if (ops !== undefined)
-      yield* kube.patch(
-        Langop.LanguageAgent,
-        at(agent),
-        { type: "json", ops },
-        { fieldManager: options.fieldManager },
-      )
-  }
+  if (decision.addFinalizer) yield* addFinalizer(Langop.LanguageAgent, agent, options.fieldManager)
 
   let failed: ActOutcome["failed"]
   let error: KubeError | undefined
@@ -171,19 +143,8 @@ export const act = Effect.fn("languageagent.act")(function* (
   }
 
   const finish = decision.finish({ failed, resizeFailed, deleted })
-  if (finish.status.changed) {
-    const body: KubeObject = {
-      apiVersion: API_VERSION,
-      kind: "LanguageAgent",
-      metadata: at(agent),
-      status: finish.status.status,
-    }
-    yield* kube.apply(Langop.LanguageAgent, body, {
-      fieldManager: options.fieldManager,
-      force: true,
-      subresource: "status",
-    })
-  }
+  if (finish.status.changed)
+    yield* applyStatus(Langop.LanguageAgent, agent, finish.status.status, options.fieldManager)
   for (const d of deleted)
     if (d.resource === Builtin.Deployment || d.resource === Builtin.CronJob)
       yield* recorder.record({
@@ -209,14 +170,9 @@ export const act = Effect.fn("languageagent.act")(function* (
 
 /** Deletion: nothing to clean beyond garbage collection (every generated object is owned) — drop the finalizer. */
 export const cleanup = Effect.fn("languageagent.cleanup")(function* (
-  agent: AgentMeta,
+  agent: SelfMeta,
   options: Pick<ActOptions, "fieldManager">,
 ) {
-  const kube = yield* KubeClient
-  const ops = removeFinalizerOps(agent.metadata)
-  if (ops !== undefined)
-    yield* kube
-      .patch(Langop.LanguageAgent, at(agent), { type: "json", ops }, { fieldManager: options.fieldManager })
-      .pipe(Effect.catchTag("NotFound", () => Effect.void))
+  yield* removeFinalizer(Langop.LanguageAgent, agent, options.fieldManager)
   return Reconciled.done
 })

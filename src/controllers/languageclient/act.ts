@@ -10,7 +10,6 @@
  */
 import { type Duration, Effect } from "effect"
 import type { LanguageClient } from "../../api/languageclient.ts"
-import { API_VERSION } from "../../api/shared.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
@@ -18,9 +17,8 @@ import { Langop } from "../../kube/resources.ts"
 import { Reconciled } from "../../runtime/controller.ts"
 import { EventRecorder } from "../../runtime/events.ts"
 import { applyIfChanged } from "../common/apply.ts"
-import { addFinalizerOps, removeFinalizerOps } from "../common/finalizer.ts"
+import { addFinalizer, applyStatus, referenceTo, removeFinalizer } from "../common/self.ts"
 import { type ClientInput, type ClientPlan, ROLE_RESOURCE, type Role } from "./decide.ts"
-import { KIND } from "./names.ts"
 import { decideStatus } from "./status.ts"
 
 export interface ActOptions {
@@ -30,7 +28,7 @@ export interface ActOptions {
   readonly dependencyWait: Duration.Input
 }
 
-const at = (c: LanguageClient) => ({ name: c.metadata.name ?? "", namespace: c.metadata.namespace ?? "" })
+const _at = (c: LanguageClient) => ({ name: c.metadata.name ?? "", namespace: c.metadata.namespace ?? "" })
 const keyOf = (o: KubeObject) => `${o.kind ?? ""}/${o.metadata.name ?? ""}`
 
 export const act = Effect.fn("languageclient.act")(function* (
@@ -42,16 +40,7 @@ export const act = Effect.fn("languageclient.act")(function* (
   const recorder = yield* EventRecorder
   const { client } = input
 
-  if (plan.addFinalizer) {
-    const ops = addFinalizerOps(client.metadata)
-    if (ops !== undefined)
-      yield* kube.patch(
-        Langop.LanguageClient,
-        at(client),
-        { type: "json", ops },
-        { fieldManager: options.fieldManager },
-      )
-  }
+  if (plan.addFinalizer) yield* addFinalizer(Langop.LanguageClient, client, options.fieldManager)
 
   const objects = new Map(input.live.map((o) => [keyOf(o), o]))
   const errors: Array<{ role: Role; message: string; error: KubeError }> = []
@@ -96,12 +85,8 @@ export const act = Effect.fn("languageclient.act")(function* (
     errors: errors.map(({ role, message }) => ({ role, message })),
   })
   if (outcome.statusChanged)
-    yield* kube.apply(
-      Langop.LanguageClient,
-      { apiVersion: API_VERSION, kind: KIND, metadata: at(client), status: outcome.status },
-      { fieldManager: options.fieldManager, force: true, subresource: "status" },
-    )
-  const regarding = { apiVersion: API_VERSION, kind: KIND, ...at(client), uid: client.metadata.uid }
+    yield* applyStatus(Langop.LanguageClient, client, outcome.status, options.fieldManager)
+  const regarding = referenceTo(Langop.LanguageClient, client)
   for (const e of outcome.events) yield* recorder.record({ regarding, action: "Reconcile", ...e })
 
   const first = errors[0]
@@ -116,11 +101,6 @@ export const cleanup = Effect.fn("languageclient.cleanup")(function* (
   client: LanguageClient,
   fieldManager: string,
 ) {
-  const kube = yield* KubeClient
-  const ops = removeFinalizerOps(client.metadata)
-  if (ops !== undefined)
-    yield* kube
-      .patch(Langop.LanguageClient, at(client), { type: "json", ops }, { fieldManager })
-      .pipe(Effect.catchTag("NotFound", () => Effect.void))
+  yield* removeFinalizer(Langop.LanguageClient, client, fieldManager)
   return Reconciled.done
 })

@@ -16,7 +16,13 @@ import type {
 } from "../../api/languageclient.ts"
 import type { Condition } from "../../api/shared.ts"
 import type { KubeObject } from "../../kube/objects.ts"
-import { type ConditionInput, findCondition, setConditions } from "../common/conditions.ts"
+import {
+  type ConditionInput,
+  findCondition,
+  reconciledCondition,
+  setConditions,
+  writeFailureCondition,
+} from "../common/conditions.ts"
 import { canonicalJson } from "../common/hash.ts"
 import { LABEL_REGION } from "../common/labels.ts"
 import {
@@ -175,24 +181,10 @@ const reconciledParts = (
           },
         ],
   )
-  const problems = [...plan.conflicts.map((c) => c.message), ...observed.errors.map((e) => e.message)]
-  const firstError = observed.errors[0]
-  const failure: ConditionInput | undefined =
-    plan.conflicts.length > 0
-      ? {
-          type: "Ready",
-          status: "False",
-          reason: Reasons.NameConflict,
-          message: plan.conflicts.map((c) => c.message).join("; "),
-        }
-      : firstError !== undefined
-        ? {
-            type: "Ready",
-            status: "False",
-            reason: ROLE_ERROR_REASON[firstError.role],
-            message: firstError.message,
-          }
-        : undefined
+  const failure = writeFailureCondition(
+    { conflicts: plan.conflicts, errors: observed.errors },
+    ROLE_ERROR_REASON,
+  )
   const withWarnings = (m: string) => [m, ...plan.warnings].join("; warning: ")
   const ready: ConditionInput =
     failure ??
@@ -256,19 +248,7 @@ const reconciledParts = (
     phase: plan.conflicts.length > 0 ? "Failed" : workload.phase,
     conditions: [
       ready,
-      problems.length === 0
-        ? {
-            type: "Reconciled",
-            status: "True",
-            reason: Reasons.ReconcileSuccess,
-            message: "All generated objects applied",
-          }
-        : {
-            type: "Reconciled",
-            status: "False",
-            reason: Reasons.ReconcileError,
-            message: problems.join("; "),
-          },
+      reconciledCondition({ conflicts: plan.conflicts, errors: observed.errors }),
       {
         type: "DependenciesResolved",
         status: "True",

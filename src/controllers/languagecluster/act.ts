@@ -9,14 +9,12 @@
  * fails the reconcile so the runner retries with backoff.
  */
 import { type Duration, Effect } from "effect"
-import { API_VERSION } from "../../api/shared.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError } from "../../kube/errors.ts"
-import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, Langop } from "../../kube/resources.ts"
 import { Reconciled } from "../../runtime/controller.ts"
 import { EventRecorder } from "../../runtime/events.ts"
-import { addFinalizerOps, removeFinalizerOps } from "../common/finalizer.ts"
+import { addFinalizer, applyStatus, referenceTo, removeFinalizer } from "../common/self.ts"
 import {
   type CleanupDecision,
   type ClusterDecision,
@@ -32,12 +30,7 @@ export interface ActOptions {
   readonly dependencyWait: Duration.Input
 }
 
-const reference = (input: ClusterInput) => ({
-  apiVersion: API_VERSION,
-  kind: "LanguageCluster",
-  name: input.cluster.metadata.name,
-  uid: input.cluster.metadata.uid,
-})
+const reference = (input: ClusterInput) => referenceTo(Langop.LanguageCluster, input.cluster)
 
 const runNamespaceAction = (action: NamespaceAction, fieldManager: string) =>
   Effect.gen(function* () {
@@ -73,21 +66,11 @@ export const act = Effect.fn("languagecluster.act")(function* (
   decision: ClusterDecision,
   options: ActOptions,
 ) {
-  const kube = yield* KubeClient
+  const _kube = yield* KubeClient
   const recorder = yield* EventRecorder
   const { cluster } = input
-  const at = { name: cluster.metadata.name ?? "" }
 
-  if (decision.addFinalizer) {
-    const ops = addFinalizerOps(cluster.metadata)
-    if (ops !== undefined)
-      yield* kube.patch(
-        Langop.LanguageCluster,
-        at,
-        { type: "json", ops },
-        { fieldManager: options.fieldManager },
-      )
-  }
+  if (decision.addFinalizer) yield* addFinalizer(Langop.LanguageCluster, cluster, options.fieldManager)
 
   const attempted = yield* Effect.result(runNamespaceAction(decision.namespace, options.fieldManager))
   const outcome =
@@ -95,19 +78,8 @@ export const act = Effect.fn("languagecluster.act")(function* (
       ? failureStatus(input, `ensuring Namespace failed: ${describeError(attempted.failure)}`)
       : decision
 
-  if (outcome.statusChanged) {
-    const body: KubeObject = {
-      apiVersion: API_VERSION,
-      kind: "LanguageCluster",
-      metadata: at,
-      status: outcome.status,
-    }
-    yield* kube.apply(Langop.LanguageCluster, body, {
-      fieldManager: options.fieldManager,
-      force: true,
-      subresource: "status",
-    })
-  }
+  if (outcome.statusChanged)
+    yield* applyStatus(Langop.LanguageCluster, cluster, outcome.status, options.fieldManager)
   for (const e of outcome.events)
     yield* recorder.record({ regarding: reference(input), action: "Reconcile", ...e })
 
@@ -121,7 +93,7 @@ export const cleanup = Effect.fn("languagecluster.cleanup")(function* (
   decision: CleanupDecision,
   options: Pick<ActOptions, "fieldManager">,
 ) {
-  const kube = yield* KubeClient
+  const _kube = yield* KubeClient
   const recorder = yield* EventRecorder
   yield* runNamespaceAction(decision.namespace, options.fieldManager).pipe(
     // The label may already be gone (the `test` op then fails; see kube/errors.ts): nothing left to undo.
@@ -137,15 +109,7 @@ export const cleanup = Effect.fn("languagecluster.cleanup")(function* (
       action: "Delete",
       note: `Deleting Namespace "${decision.namespace.name}" created by this LanguageCluster`,
     })
-  const ops = decision.removeFinalizer ? removeFinalizerOps(input.cluster.metadata) : undefined
-  if (ops !== undefined)
-    yield* kube
-      .patch(
-        Langop.LanguageCluster,
-        { name: input.cluster.metadata.name ?? "" },
-        { type: "json", ops },
-        { fieldManager: options.fieldManager },
-      )
-      .pipe(Effect.catchTag("NotFound", () => Effect.void))
+  if (decision.removeFinalizer)
+    yield* removeFinalizer(Langop.LanguageCluster, input.cluster, options.fieldManager)
   return Reconciled.done
 })

@@ -15,7 +15,6 @@
  */
 import { Duration, Effect } from "effect"
 import type { LanguageModel } from "../../api/languagemodel.ts"
-import { API_VERSION } from "../../api/shared.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
@@ -27,9 +26,9 @@ import { Reconciled, type ReconcileResult } from "../../runtime/controller.ts"
 import { EventRecorder } from "../../runtime/events.ts"
 import { applyIfChanged, withAppliedHash } from "../common/apply.ts"
 import type { ConditionInput } from "../common/conditions.ts"
-import { addFinalizerOps, removeFinalizerOps } from "../common/finalizer.ts"
-import { sortedRecord } from "../common/labels.ts"
+import { FINALIZER, sortedRecord } from "../common/labels.ts"
 import { controllerRef, ownershipOf } from "../common/ownership.ts"
+import { addFinalizer, applyStatus, referenceTo, removeFinalizer } from "../common/self.ts"
 import { decide } from "./decide.ts"
 import { egressRequestOf, gatherEgress, type LiveChildren, ROLE_RESOURCE, type Role } from "./gather.ts"
 import type { ApplyOutcome, ChildKind, ModelInput } from "./input.ts"
@@ -51,15 +50,7 @@ const ROLE_OF: Readonly<Record<ChildKind, Role>> = {
   NetworkPolicy: "networkPolicy",
 }
 
-const at = (m: LanguageModel) => ({ name: m.metadata.name ?? "", namespace: m.metadata.namespace ?? "" })
-
-const reference = (m: LanguageModel) => ({
-  apiVersion: API_VERSION,
-  kind: "LanguageModel",
-  name: m.metadata.name,
-  namespace: m.metadata.namespace,
-  uid: m.metadata.uid,
-})
+const reference = (m: LanguageModel) => referenceTo(Langop.LanguageModel, m)
 
 /** The builder's policy, owned by the model. */
 export const ownedNetworkPolicy = (
@@ -144,16 +135,7 @@ export const act = Effect.fn("languagemodel.act")(function* (
   const { model } = input
   const decision = decide(input)
 
-  if (decision.finalizer === "add") {
-    const ops = addFinalizerOps(model.metadata)
-    if (ops !== undefined)
-      yield* kube.patch(
-        Langop.LanguageModel,
-        at(model),
-        { type: "json", ops },
-        { fieldManager: options.fieldManager },
-      )
-  }
+  if (decision.finalizer === "add") yield* addFinalizer(Langop.LanguageModel, model, options.fieldManager)
 
   const failures: Array<Failure> = []
   let deployment = input.deployment
@@ -190,19 +172,8 @@ export const act = Effect.fn("languagemodel.act")(function* (
   const outcome: ApplyOutcome =
     first === undefined ? { _tag: "Applied" } : { _tag: "Failed", kind: first.kind, message: first.message }
   const final = decide({ ...input, deployment, network }, outcome)
-  if (final.statusChanged && final.status !== undefined) {
-    const body: KubeObject = {
-      apiVersion: API_VERSION,
-      kind: "LanguageModel",
-      metadata: at(model),
-      status: final.status,
-    }
-    yield* kube.apply(Langop.LanguageModel, body, {
-      fieldManager: options.fieldManager,
-      force: true,
-      subresource: "status",
-    })
-  }
+  if (final.statusChanged && final.status !== undefined)
+    yield* applyStatus(Langop.LanguageModel, model, final.status, options.fieldManager)
   for (const e of final.events)
     yield* recorder.record({ regarding: reference(model), action: "Reconcile", ...e })
 
@@ -223,8 +194,7 @@ export const cleanup = Effect.fn("languagemodel.cleanup")(function* (
   fieldManager: string,
 ) {
   const kube = yield* KubeClient
-  const ops = removeFinalizerOps(model.metadata)
-  if (ops === undefined) return Reconciled.done
+  if (!model.metadata.finalizers?.includes(FINALIZER)) return Reconciled.done
   const address = {
     namespace: model.metadata.namespace ?? "",
     name: configMapName(model.metadata.name ?? ""),
@@ -236,8 +206,6 @@ export const cleanup = Effect.fn("languagemodel.cleanup")(function* (
     yield* kube
       .delete(Builtin.ConfigMap, address, { preconditions: { uid: cm.metadata.uid ?? "" } })
       .pipe(Effect.catchTag("NotFound", () => Effect.void))
-  yield* kube
-    .patch(Langop.LanguageModel, at(model), { type: "json", ops }, { fieldManager })
-    .pipe(Effect.catchTag("NotFound", () => Effect.void))
+  yield* removeFinalizer(Langop.LanguageModel, model, fieldManager)
   return Reconciled.done
 })

@@ -8,14 +8,13 @@
  * in status (`ConfigMapError`) and then fails the reconcile so the runner retries with backoff.
  */
 import { type Duration, Effect } from "effect"
-import { API_VERSION } from "../../api/shared.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, Langop } from "../../kube/resources.ts"
 import { Reconciled } from "../../runtime/controller.ts"
 import { EventRecorder } from "../../runtime/events.ts"
-import { addFinalizerOps, removeFinalizerOps } from "../common/finalizer.ts"
+import { addFinalizer, applyStatus, referenceTo, removeFinalizer, type SelfMeta } from "../common/self.ts"
 import { configMapName } from "./configmap.ts"
 import { type CleanupDecision, decideStatus, type PersonaDecision, type PersonaInput } from "./decide.ts"
 
@@ -26,25 +25,7 @@ export interface ActOptions {
   readonly dependencyWait: Duration.Input
 }
 
-interface PersonaMeta {
-  readonly metadata: {
-    readonly name?: string
-    readonly namespace?: string
-    readonly uid?: string
-    readonly resourceVersion?: string
-    readonly finalizers?: ReadonlyArray<string>
-  }
-}
-
-const at = (p: PersonaMeta) => ({ name: p.metadata.name ?? "", namespace: p.metadata.namespace ?? "" })
-
-const reference = (p: PersonaMeta) => ({
-  apiVersion: API_VERSION,
-  kind: "LanguagePersona",
-  name: p.metadata.name,
-  namespace: p.metadata.namespace,
-  uid: p.metadata.uid,
-})
+const reference = (p: SelfMeta) => referenceTo(Langop.LanguagePersona, p)
 
 export const act = Effect.fn("languagepersona.act")(function* (
   input: PersonaInput,
@@ -55,16 +36,7 @@ export const act = Effect.fn("languagepersona.act")(function* (
   const recorder = yield* EventRecorder
   const { persona } = input
 
-  if (decision.addFinalizer) {
-    const ops = addFinalizerOps(persona.metadata)
-    if (ops !== undefined)
-      yield* kube.patch(
-        Langop.LanguagePersona,
-        at(persona),
-        { type: "json", ops },
-        { fieldManager: options.fieldManager },
-      )
-  }
+  if (decision.addFinalizer) yield* addFinalizer(Langop.LanguagePersona, persona, options.fieldManager)
 
   let outcome: Pick<PersonaDecision, "status" | "statusChanged" | "events" | "waiting"> = decision
   let failure: KubeError | undefined
@@ -84,19 +56,8 @@ export const act = Effect.fn("languagepersona.act")(function* (
     }
   }
 
-  if (outcome.statusChanged) {
-    const body: KubeObject = {
-      apiVersion: API_VERSION,
-      kind: "LanguagePersona",
-      metadata: at(persona),
-      status: outcome.status,
-    }
-    yield* kube.apply(Langop.LanguagePersona, body, {
-      fieldManager: options.fieldManager,
-      force: true,
-      subresource: "status",
-    })
-  }
+  if (outcome.statusChanged)
+    yield* applyStatus(Langop.LanguagePersona, persona, outcome.status, options.fieldManager)
   for (const e of outcome.events)
     yield* recorder.record({ regarding: reference(persona), action: "Reconcile", ...e })
 
@@ -106,7 +67,7 @@ export const act = Effect.fn("languagepersona.act")(function* (
 
 /** Deletion: our ConfigMap (precondition: its uid), then our finalizer. Missing objects are fine. */
 export const cleanup = Effect.fn("languagepersona.cleanup")(function* (
-  persona: PersonaMeta,
+  persona: SelfMeta,
   decision: CleanupDecision,
   options: Pick<ActOptions, "fieldManager">,
 ) {
@@ -119,15 +80,6 @@ export const cleanup = Effect.fn("languagepersona.cleanup")(function* (
         { preconditions: { uid: decision.deleteConfigMap.uid } },
       )
       .pipe(Effect.catchTag("NotFound", () => Effect.void))
-  const ops = decision.removeFinalizer ? removeFinalizerOps(persona.metadata) : undefined
-  if (ops !== undefined)
-    yield* kube
-      .patch(
-        Langop.LanguagePersona,
-        at(persona),
-        { type: "json", ops },
-        { fieldManager: options.fieldManager },
-      )
-      .pipe(Effect.catchTag("NotFound", () => Effect.void))
+  if (decision.removeFinalizer) yield* removeFinalizer(Langop.LanguagePersona, persona, options.fieldManager)
   return Reconciled.done
 })

@@ -9,15 +9,13 @@
  * in status (`<Object>Error`) and then fail the reconcile so the runner retries with backoff.
  */
 import { Duration, Effect } from "effect"
-import { API_VERSION } from "../../api/shared.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
-import type { KubeObject } from "../../kube/objects.ts"
 import { Langop } from "../../kube/resources.ts"
 import { Reconciled } from "../../runtime/controller.ts"
 import { EventRecorder } from "../../runtime/events.ts"
 import { applyIfChanged } from "../common/apply.ts"
-import { addFinalizerOps, removeFinalizerOps } from "../common/finalizer.ts"
+import { addFinalizer, applyStatus, referenceTo, removeFinalizer, type SelfMeta } from "../common/self.ts"
 import { ROLE_RESOURCE, type Role, type ToolInput, type ToolPlan } from "./decide.ts"
 import { decideStatus, type Observed } from "./status.ts"
 import type { DeploymentView } from "./workload.ts"
@@ -33,25 +31,7 @@ export interface ActOptions {
   readonly rediscoverAfter?: Duration.Input | undefined
 }
 
-interface ToolMeta {
-  readonly metadata: {
-    readonly name?: string
-    readonly namespace?: string
-    readonly uid?: string
-    readonly resourceVersion?: string
-    readonly finalizers?: ReadonlyArray<string>
-  }
-}
-
-const at = (t: ToolMeta) => ({ name: t.metadata.name ?? "", namespace: t.metadata.namespace ?? "" })
-
-const reference = (t: ToolMeta) => ({
-  apiVersion: API_VERSION,
-  kind: "LanguageTool",
-  name: t.metadata.name,
-  namespace: t.metadata.namespace,
-  uid: t.metadata.uid,
-})
+const reference = (t: SelfMeta) => referenceTo(Langop.LanguageTool, t)
 
 export const act = Effect.fn("languagetool.act")(function* (
   input: ToolInput,
@@ -62,16 +42,7 @@ export const act = Effect.fn("languagetool.act")(function* (
   const recorder = yield* EventRecorder
   const { tool } = input
 
-  if (plan.addFinalizer) {
-    const ops = addFinalizerOps(tool.metadata)
-    if (ops !== undefined)
-      yield* kube.patch(
-        Langop.LanguageTool,
-        at(tool),
-        { type: "json", ops },
-        { fieldManager: options.fieldManager },
-      )
-  }
+  if (plan.addFinalizer) yield* addFinalizer(Langop.LanguageTool, tool, options.fieldManager)
 
   const errors: Array<{ role: Role; message: string; error: KubeError }> = []
   let deployment: DeploymentView | undefined = input.live.deployment as DeploymentView | undefined
@@ -112,19 +83,8 @@ export const act = Effect.fn("languagetool.act")(function* (
 
   const observed: Observed = { deployment, errors: errors.map(({ role, message }) => ({ role, message })) }
   const outcome = decideStatus(input, plan, observed)
-  if (outcome.statusChanged) {
-    const body: KubeObject = {
-      apiVersion: API_VERSION,
-      kind: "LanguageTool",
-      metadata: at(tool),
-      status: outcome.status,
-    }
-    yield* kube.apply(Langop.LanguageTool, body, {
-      fieldManager: options.fieldManager,
-      force: true,
-      subresource: "status",
-    })
-  }
+  if (outcome.statusChanged)
+    yield* applyStatus(Langop.LanguageTool, tool, outcome.status, options.fieldManager)
   for (const e of outcome.events)
     yield* recorder.record({ regarding: reference(tool), action: "Reconcile", ...e })
 
@@ -144,12 +104,7 @@ export const act = Effect.fn("languagetool.act")(function* (
 })
 
 /** Deletion: nothing to clean up beyond garbage collection (README §5); drop the finalizer. */
-export const cleanup = Effect.fn("languagetool.cleanup")(function* (tool: ToolMeta, fieldManager: string) {
-  const kube = yield* KubeClient
-  const ops = removeFinalizerOps(tool.metadata)
-  if (ops !== undefined)
-    yield* kube
-      .patch(Langop.LanguageTool, at(tool), { type: "json", ops }, { fieldManager })
-      .pipe(Effect.catchTag("NotFound", () => Effect.void))
+export const cleanup = Effect.fn("languagetool.cleanup")(function* (tool: SelfMeta, fieldManager: string) {
+  yield* removeFinalizer(Langop.LanguageTool, tool, fieldManager)
   return Reconciled.done
 })

@@ -9,7 +9,13 @@
  */
 import type { LanguageTool, LanguageToolStatus } from "../../api/languagetool.ts"
 import type { Condition } from "../../api/shared.ts"
-import { type ConditionInput, findCondition, setConditions } from "../common/conditions.ts"
+import {
+  type ConditionInput,
+  findCondition,
+  reconciledCondition,
+  setConditions,
+  writeFailureCondition,
+} from "../common/conditions.ts"
 import { canonicalJson } from "../common/hash.ts"
 import { endpointOf } from "./children.ts"
 import { Reasons, ROLE_ERROR_REASON, type Role, type ToolInput, type ToolPlan } from "./decide.ts"
@@ -79,33 +85,11 @@ const reconciledParts = (
   observed: Observed,
 ): Parts => {
   const { tool } = input
-  const problems = [...plan.conflicts.map((c) => c.message), ...observed.errors.map((e) => e.message)]
-  const reconciled: ConditionInput =
-    problems.length === 0
-      ? {
-          type: "Reconciled",
-          status: "True",
-          reason: Reasons.ReconcileSuccess,
-          message: "All generated objects applied",
-        }
-      : { type: "Reconciled", status: "False", reason: Reasons.ReconcileError, message: problems.join("; ") }
-  const firstError = observed.errors[0]
-  const failure: ConditionInput | undefined =
-    plan.conflicts.length > 0
-      ? {
-          type: "Ready",
-          status: "False",
-          reason: Reasons.NameConflict,
-          message: plan.conflicts.map((c) => c.message).join("; "),
-        }
-      : firstError !== undefined
-        ? {
-            type: "Ready",
-            status: "False",
-            reason: ROLE_ERROR_REASON[firstError.role],
-            message: firstError.message,
-          }
-        : undefined
+  const reconciled = reconciledCondition({ conflicts: plan.conflicts, errors: observed.errors })
+  const failure = writeFailureCondition(
+    { conflicts: plan.conflicts, errors: observed.errors },
+    ROLE_ERROR_REASON,
+  )
   const errorOf = (role: Role) => observed.errors.find((e) => e.role === role)
 
   if (plan.mode === "sidecar") {

@@ -2,7 +2,7 @@
 // - every informer of every registered controller (its `sources`) and of the admission lookups is
 //   covered by list + watch;
 // - every direct API call the running components make (`client.get(Builtin.X …)`, `kube.apply(Langop.Y,
-//   … subresource: "status")` …), found by scanning their sources, is covered;
+//   … subresource: "status")`, `applyStatus(Langop.Y, …)` …), found by scanning their sources, is covered;
 // - conversely every rendered (resource, verb) is needed by one of the two, or says why no local test
 //   can exercise it.
 // The integration test test/integration/deploy/rbac.test.ts checks the same against a real API server.
@@ -95,6 +95,16 @@ const scanCalls = (file: string) => {
     // Server-side apply of an object that does not exist yet is authorized as create.
     if (m[1] === "apply" && sub === undefined)
       calls.push({ file: file.slice(root.length + 1), need: keyOfDescriptor(resource, "create") })
+  }
+  // The writes to the reconciled object itself go through src/controllers/common/self.ts.
+  const selfWrites = /\b(applyStatus|addFinalizer|removeFinalizer)\(\s*((?:Builtin\.|Langop\.)?\w+)/gu
+  for (const m of text.matchAll(selfWrites)) {
+    const resource = descriptors[m[2] ?? ""]
+    if (resource === undefined) continue
+    calls.push({
+      file: file.slice(root.length + 1),
+      need: keyOfDescriptor(resource, "patch", m[1] === "applyStatus" ? "status" : undefined),
+    })
   }
   return calls
 }
