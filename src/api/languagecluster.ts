@@ -3,7 +3,14 @@
  * Namespace. Spec and behaviour: shared/spec/languagecluster.md.
  */
 import { Schema } from "effect"
-import { ConditionsPlainList, celRules, defineKindWithOptionalSpec, described } from "./shared.ts"
+import {
+  ConditionsPlainList,
+  celRules,
+  defineKindWithOptionalSpec,
+  described,
+  Int64,
+  optional,
+} from "./shared.ts"
 
 /** DNS-1123 label: what a Namespace name must be. */
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/u
@@ -27,6 +34,9 @@ export const LanguageClusterSpec = Schema.Struct({
 export type LanguageClusterSpec = typeof LanguageClusterSpec.Type
 
 export const LanguageClusterStatus = Schema.Struct({
+  // Not in languagecluster.md's status table; README §7.1 requires it on every kind, and tools that
+  // judge readiness (kstatus, Argo CD, `kubectl wait`) compare it with metadata.generation.
+  observedGeneration: optional(Int64, "The metadata.generation the status reflects."),
   phase: Schema.optionalKey(
     described(
       Schema.String,

@@ -181,6 +181,7 @@ export const statusFor = (
     input.now,
   )
   const status: LanguageClusterStatus = {
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
     phase: outcome.phase,
     ...(outcome.namespace !== undefined ? { namespace: outcome.namespace } : {}),
     conditions,

@@ -17,6 +17,7 @@ interface Obj {
   readonly metadata: {
     readonly name: string
     readonly uid: string
+    readonly generation?: number
     readonly labels?: Record<string, string>
     readonly annotations?: Record<string, string>
     readonly finalizers?: ReadonlyArray<string>
@@ -29,6 +30,7 @@ interface Obj {
     readonly deletionTimestamp?: string
   }
   readonly status?: {
+    readonly observedGeneration?: number
     readonly phase?: string
     readonly namespace?: string
     readonly conditions?: ReadonlyArray<{ type: string; status: string; reason: string; message: string }>
@@ -111,6 +113,8 @@ describe("LanguageCluster", () => {
     const c = await readyCluster(name)
     expect(c.metadata.finalizers).toContain("langop.io/finalizer")
     expect(c.status?.namespace).toBe(nsName)
+    // `kubectl wait --for=jsonpath`, kstatus and Argo CD compare it with metadata.generation.
+    expect(c.status?.observedGeneration).toBe(c.metadata.generation)
     expect(cond(c, "NamespaceReady")).toMatchObject({ status: "True", reason: "NamespaceCreated" })
     expect(cond(c, "Reconciled")).toMatchObject({ status: "True", reason: "ReconcileSuccess" })
     const ns = await get(`namespace/${nsName}`)

@@ -229,6 +229,9 @@ describe("LanguageCluster decide: namespace provisioning", () => {
     })
     expect(cond(stillPending.status.conditions, "Ready")?.lastTransitionTime).toBe(NOW)
     expect(cond(stillPending.status.conditions, "Ready")?.observedGeneration).toBe(2)
+    expect(pending.status.observedGeneration).toBe(1)
+    expect(stillPending.status.observedGeneration).toBe(2)
+    expect(stillPending.statusChanged).toBe(true)
     const ready = decide({
       ...input(cluster({ namespace: "prod", status: pending.status }), []),
       now: "2030-01-01T00:00:00Z",
