@@ -17,10 +17,10 @@ import { LanguageModel } from "../../api/languagemodel.ts"
 import { LanguagePersona } from "../../api/languagepersona.ts"
 import { LanguageTool } from "../../api/languagetool.ts"
 import { decodeObject } from "../../kube/decode.ts"
-import type { KubeObject } from "../../kube/objects.ts"
+import { type KubeObject, keyOf } from "../../kube/objects.ts"
 import { Builtin, Langop, type ResourceDescriptor } from "../../kube/resources.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
-import { LABEL_MANAGED_BY, MANAGED_BY } from "./labels.ts"
+import { LABEL_KIND, LABEL_MANAGED_BY, LABEL_NAME, MANAGED_BY } from "./labels.ts"
 
 export const personaSource: InformerSource<LanguagePersona> = {
   resource: Langop.LanguagePersona,
@@ -87,3 +87,14 @@ export const managedNetworkPolicySource = managedSource(Builtin.NetworkPolicy)
 export const managedIngressSource = managedSource(Builtin.Ingress)
 /** Pods of generated workloads (their templates carry the common labels): failure detection. */
 export const managedPodSource = managedSource(Builtin.Pod)
+
+/** Maps a Pod of `kind`'s generated workload to its owner's key (the common labels name it). */
+export const podOwnerOf =
+  (kind: string) =>
+  (pod: KubeObject): ReadonlyArray<string> => {
+    const labels = pod.metadata.labels ?? {}
+    const name = labels[LABEL_NAME]
+    return labels[LABEL_KIND] === kind && name !== undefined
+      ? [keyOf({ namespace: pod.metadata.namespace ?? "", name })]
+      : []
+  }

@@ -7,20 +7,18 @@
  * over the client's references); its LanguageCluster (membership).
  */
 import { Effect } from "effect"
-import type { KubeObject } from "../../kube/objects.ts"
-import { keyOf } from "../../kube/objects.ts"
 import { defineController, Reconciled, type ReconcileRequest, watches } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import type { InformersShape } from "../../runtime/informers.ts"
 import type { SettingsShape } from "../../settings.ts"
 import { membersOfCluster } from "../common/cluster-membership.ts"
-import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
 import {
   agentSource,
   clusterSource,
   managedPodSource,
   modelSource,
   personaSource,
+  podOwnerOf,
   secretSource,
   toolSource,
 } from "../common/sources.ts"
@@ -60,14 +58,8 @@ export const reconcileClient = (req: ReconcileRequest, options: ClientController
     }
   })
 
-/** A Pod of a client's Deployment → that client (pods carry the common labels). */
-export const clientOfPod = (pod: KubeObject): ReadonlyArray<string> => {
-  const labels = pod.metadata.labels ?? {}
-  const name = labels[LABEL_NAME]
-  return labels[LABEL_KIND] === KIND && name !== undefined
-    ? [keyOf({ namespace: pod.metadata.namespace ?? "", name })]
-    : []
-}
+/** A Pod of a client's Deployment → that client. */
+export const clientOfPod = podOwnerOf(KIND)
 
 /** Map function: clients whose index `index` holds the `ns/name` of the changed object. */
 export const referencing =

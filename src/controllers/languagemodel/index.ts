@@ -12,7 +12,7 @@
  */
 import { Duration, Effect, Result } from "effect"
 import type { LanguageModel } from "../../api/languagemodel.ts"
-import { type KubeObject, keyOf } from "../../kube/objects.ts"
+import { keyOf } from "../../kube/objects.ts"
 import { egressSettingsFrom } from "../../network/settings.ts"
 import {
   defineController,
@@ -23,8 +23,7 @@ import {
   watches,
 } from "../../runtime/controller.ts"
 import type { SettingsShape } from "../../settings.ts"
-import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
-import { managedPodSource, secretSource } from "../common/sources.ts"
+import { managedPodSource, podOwnerOf, secretSource } from "../common/sources.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { childSources, FALLBACK_INDEX, gather, modelsSource, SECRET_INDEX } from "./gather.ts"
 import type { ModelSettings } from "./input.ts"
@@ -59,14 +58,8 @@ export const reconcileModel = (req: ReconcileRequest, options: ModelControllerOp
     }
   })
 
-/** A Pod of a model's Deployment → that model (pods carry the common labels). */
-export const modelOfPod = (pod: KubeObject): ReadonlyArray<string> => {
-  const labels = pod.metadata.labels ?? {}
-  const name = labels[LABEL_NAME]
-  return labels[LABEL_KIND] === KIND && name !== undefined
-    ? [keyOf({ namespace: pod.metadata.namespace ?? "", name })]
-    : []
-}
+/** A Pod of a model's Deployment → that model. */
+export const modelOfPod = podOwnerOf(KIND)
 
 /** Peers matter for fallbacks only through their spec (modelName, fallbacks) and existence. */
 const peerSpecChanged: EventPredicate<LanguageModel> = Predicates.generationChanged

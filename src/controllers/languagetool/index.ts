@@ -8,7 +8,6 @@
  */
 import { Effect, Result } from "effect"
 import type { LanguageAgent } from "../../api/languageagent.ts"
-import type { KubeObject } from "../../kube/objects.ts"
 import { keyOf } from "../../kube/objects.ts"
 import type { EgressSettings } from "../../network/settings.ts"
 import { egressSettingsFrom } from "../../network/settings.ts"
@@ -22,8 +21,13 @@ import {
 } from "../../runtime/controller.ts"
 import type { SettingsShape } from "../../settings.ts"
 import { membersOfCluster } from "../common/cluster-membership.ts"
-import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
-import { clusterSource, configMapSource, managedPodSource, secretSource } from "../common/sources.ts"
+import {
+  clusterSource,
+  configMapSource,
+  managedPodSource,
+  podOwnerOf,
+  secretSource,
+} from "../common/sources.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { KIND } from "./children.ts"
 import { decide } from "./decide.ts"
@@ -72,14 +76,8 @@ export const reconcileTool = (
     }
   })
 
-/** A Pod of a tool's Deployment → that tool (pods carry the common labels). */
-export const toolOfPod = (pod: KubeObject): ReadonlyArray<string> => {
-  const labels = pod.metadata.labels ?? {}
-  const name = labels[LABEL_NAME]
-  return labels[LABEL_KIND] === KIND && name !== undefined
-    ? [keyOf({ namespace: pod.metadata.namespace ?? "", name })]
-    : []
-}
+/** A Pod of a tool's Deployment → that tool. */
+export const toolOfPod = podOwnerOf(KIND)
 
 /** Agents matter only when their references may have changed (spec) or they appear/disappear. */
 const agentSpecChanged: EventPredicate<LanguageAgent> = Predicates.generationChanged

@@ -185,6 +185,10 @@ export const secretNamespaceFindings = (
 const lookupFailedFinding = (path: FieldPath, error: LookupError): Finding =>
   finding(CommonRules.lookupFailed, path, `cannot check ${error.kind} "${error.key}" now: ${error.message}`)
 
+/** The namespace a reference points into: its own, or (empty or absent) the referring object's. */
+export const nsOr = (ref: { readonly namespace?: string | undefined }, namespace: string): string =>
+  ref.namespace !== undefined && ref.namespace !== "" ? ref.namespace : namespace
+
 /**
  * Looks an object up and returns what `check` makes of it; a missing object is a
  * `missingReference` warning, a failed lookup a `lookupFailed` warning.

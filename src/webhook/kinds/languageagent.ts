@@ -20,6 +20,7 @@ import {
   type Finding,
   finding,
   type KindAdmission,
+  nsOr,
   secretNamespaceFindings,
   type ValidationInput,
 } from "./common.ts"
@@ -300,9 +301,6 @@ export const staticAgentFindings = (agent: LanguageAgent, namespace: string): Re
     )
   return out
 }
-
-const nsOr = (ref: { readonly namespace?: string | undefined }, namespace: string) =>
-  ref.namespace !== undefined && ref.namespace !== "" ? ref.namespace : namespace
 
 /** The rules that read other objects: missing references (warnings) and X-5. */
 export const agentReferenceFindings = (

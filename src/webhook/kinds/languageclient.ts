@@ -21,6 +21,7 @@ import {
   type Finding,
   finding,
   type KindAdmission,
+  nsOr,
   secretNamespaceFindings,
   type ValidationInput,
   type ValidationOptions,
@@ -288,9 +289,6 @@ export const staticClientFindings = (
   )
   return out
 }
-
-const nsOr = (ref: { readonly namespace?: string | undefined }, namespace: string) =>
-  ref.namespace !== undefined && ref.namespace !== "" ? ref.namespace : namespace
 
 /** Missing references (warnings) and sidecar-mode tools. */
 export const clientReferenceFindings = (
