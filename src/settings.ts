@@ -273,6 +273,11 @@ const definitions = {
     "UDP/53,TCP/53",
     "Ports of the egress DNS rule (OpenShift DNS listens on 5353).",
   ),
+  ciliumFqdnPolicies: bool(
+    "LANGOP_CILIUM_FQDN_POLICIES",
+    false,
+    "Also write a CiliumNetworkPolicy `<name>-fqdn` with `toFQDNs` for egress DNS names (Cilium then follows the pods' own DNS answers, and `*.example.com` matches every name one label below example.com); skipped, with one warning at start, while Cilium's CRD is not served.",
+  ),
 
   // --- model proxies ---
   modelProxyImage: str(

@@ -17,6 +17,7 @@
  *   rules are applied to the agent's pods (defect 5); models get rules for their provider (defect 7).
  */
 import { commonLabels, LABEL_GROUP } from "../controllers/common/labels.ts"
+import { buildFqdnPolicy, type CiliumNetworkPolicy } from "./cilium.ts"
 import { parseCidr } from "./ip.ts"
 import type { HostTarget, ServiceKey } from "./names.ts"
 import {
@@ -133,6 +134,11 @@ export interface EgressPolicyResult {
   readonly requeueForDns: boolean
   /** What the world lacks; empty once gathering is complete. */
   readonly lookups: EgressLookups
+  /**
+   * The Cilium FQDN policy (src/network/cilium.ts) when the setting is on and some destination is a DNS
+   * name; undefined otherwise.
+   */
+  readonly fqdnPolicy: CiliumNetworkPolicy | undefined
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -352,6 +358,7 @@ export const buildEgressPolicy = (
       services: [...ctx.missingServices.entries()].sort(([a], [b]) => byText(a, b)).map(([, key]) => key),
       names: [...ctx.missingNames].sort(byText),
     },
+    fqdnPolicy: settings.ciliumFqdn ? buildFqdnPolicy(request, settings) : undefined,
   }
 }
 

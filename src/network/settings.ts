@@ -1,7 +1,7 @@
 /**
- * The operator settings the egress builder uses (README §9 step 1, §11), parsed from their string forms in
- * src/settings.ts (`LANGOP_CLUSTER_DOMAIN`, `LANGOP_DNS_NAMESPACE`, `LANGOP_DNS_POD_LABELS`,
- * `LANGOP_DNS_PORTS`).
+ * The operator settings the egress builder uses (README §9 steps 1 and 6, §11), parsed from their string
+ * forms in src/settings.ts (`LANGOP_CLUSTER_DOMAIN`, `LANGOP_DNS_NAMESPACE`, `LANGOP_DNS_POD_LABELS`,
+ * `LANGOP_DNS_PORTS`, `LANGOP_CILIUM_FQDN_POLICIES`).
  *
  * Guarantee: a malformed value is an error naming the variable (callers fail at startup), never a silently
  * different DNS rule.
@@ -20,6 +20,8 @@ export interface EgressSettings {
   /** Cluster DNS suffix, default `cluster.local`. */
   readonly clusterDomain: string
   readonly dnsPeer: DnsPeerSettings
+  /** Also build a Cilium FQDN policy (src/network/cilium.ts) for DNS-named destinations. */
+  readonly ciliumFqdn: boolean
 }
 
 export const DEFAULT_EGRESS_SETTINGS: EgressSettings = {
@@ -32,6 +34,7 @@ export const DEFAULT_EGRESS_SETTINGS: EgressSettings = {
       { protocol: "TCP", port: 53 },
     ],
   },
+  ciliumFqdn: false,
 }
 
 const LABEL_KEY =
@@ -75,6 +78,7 @@ export const egressSettingsFrom = (raw: {
   readonly dnsNamespace: string
   readonly dnsPodLabels: string
   readonly dnsPorts: string
+  readonly ciliumFqdnPolicies: boolean
 }): Result.Result<EgressSettings, string> => {
   const labels = parseLabels(raw.dnsPodLabels)
   if (Result.isFailure(labels)) return Result.fail(`LANGOP_DNS_POD_LABELS: ${labels.failure}`)
@@ -87,5 +91,6 @@ export const egressSettingsFrom = (raw: {
   return Result.succeed({
     clusterDomain: domain,
     dnsPeer: { namespace: raw.dnsNamespace, podLabels: labels.success, ports: ports.success },
+    ciliumFqdn: raw.ciliumFqdnPolicies,
   })
 }

@@ -239,6 +239,21 @@ export const clusterGrants: ReadonlyArray<Grant> = [
     },
   },
   {
+    group: "cilium.io",
+    resources: ["ciliumnetworkpolicies"],
+    verbs: ["list", "create", "patch", "delete"],
+    neededBy: egress,
+    why: "FQDN egress policies beside the NetworkPolicies, only with LANGOP_CILIUM_FQDN_POLICIES and Cilium's CRD (listing by name tells)",
+    rarelyExercised: {
+      create:
+        "the RBAC scenario's control plane has no Cilium CRD; test/integration/network/cilium.test.ts writes them",
+      patch:
+        "the RBAC scenario's control plane has no Cilium CRD; test/integration/network/cilium.test.ts writes them",
+      delete:
+        "the RBAC scenario's control plane has no Cilium CRD; test/integration/network/cilium.test.ts removes them",
+    },
+  },
+  {
     group: "cert-manager.io",
     resources: ["issuers"],
     verbs: ["get"],

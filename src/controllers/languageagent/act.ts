@@ -19,9 +19,11 @@ import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, Langop } from "../../kube/resources.ts"
+import { fqdnPolicyName } from "../../network/cilium.ts"
 import { Reconciled } from "../../runtime/controller.ts"
 import { EventRecorder } from "../../runtime/events.ts"
 import { applyIfChanged } from "../common/apply.ts"
+import { reconcileFqdnPolicy } from "../common/fqdn.ts"
 import { addFinalizer, applyStatus, referenceTo, removeFinalizer, type SelfMeta } from "../common/self.ts"
 import type { ActOutcome, AgentDecision } from "./decide.ts"
 import type { ChildApply, ChildDelete } from "./plan.ts"
@@ -33,6 +35,8 @@ export interface ActOptions {
   readonly dependencyWait: Duration.Input
   /** Requeue delay of agents with DNS-derived egress (setting LANGOP_DNS_REFRESH_INTERVAL). */
   readonly dnsRefresh: Duration.Input
+  /** Write Cilium FQDN policies (LANGOP_CILIUM_FQDN_POLICIES). */
+  readonly ciliumFqdn: boolean
 }
 
 const reference = (a: SelfMeta) => referenceTo(Langop.LanguageAgent, a)
@@ -139,6 +143,29 @@ export const act = Effect.fn("languageagent.act")(function* (
       }
       error = e
       break
+    }
+    // The Cilium FQDN policy belongs to the NetworkPolicy step: the workload starts only once both exist.
+    if (step.name === "NetworkPolicy" && plan !== undefined) {
+      const fqdn = yield* Effect.result(
+        reconcileFqdnPolicy({ kind: "LanguageAgent", metadata: agent.metadata }, plan.egress.fqdnPolicy, {
+          enabled: options.ciliumFqdn,
+          fieldManager: options.fieldManager,
+        }),
+      )
+      if (fqdn._tag === "Failure") {
+        const name = fqdnPolicyName(agent.metadata.name ?? "")
+        failed = {
+          step,
+          message: `writing CiliumNetworkPolicy "${name}" failed: ${describeError(fqdn.failure)}`,
+          terminal: isTerminal(fqdn.failure),
+        }
+        error = fqdn.failure
+        break
+      }
+      if (fqdn.success._tag === "Conflict") {
+        failed = { step, message: fqdn.success.message, terminal: true }
+        break
+      }
     }
   }
 

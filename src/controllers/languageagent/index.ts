@@ -120,6 +120,7 @@ export const agentControllerOptionsFromSettings = (
     | "dnsNamespace"
     | "dnsPodLabels"
     | "dnsPorts"
+    | "ciliumFqdnPolicies"
     | "otlpEndpoint"
     | "defaultWorkspaceFsGroup"
     | "usageAttribution"
@@ -135,6 +136,7 @@ export const agentControllerOptionsFromSettings = (
     dependencyWait: s.dependencyWaitRequeue as Duration.Input,
     dnsRefresh: s.dnsRefreshInterval as Duration.Input,
     usageAttribution: s.usageAttribution,
+    ciliumFqdn: egress.ciliumFqdn,
     settings: {
       clusterDomain: egress.clusterDomain,
       egress,

@@ -19,6 +19,7 @@ import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, Langop } from "../../kube/resources.ts"
+import { fqdnPolicyName } from "../../network/cilium.ts"
 import { policiesEquivalent } from "../../network/compare.ts"
 import type { EgressPolicyResult } from "../../network/policy.ts"
 import type { EgressSettings } from "../../network/settings.ts"
@@ -26,6 +27,7 @@ import { Reconciled, type ReconcileResult } from "../../runtime/controller.ts"
 import { EventRecorder } from "../../runtime/events.ts"
 import { applyIfChanged, withAppliedHash } from "../common/apply.ts"
 import type { ConditionInput } from "../common/conditions.ts"
+import { reconcileFqdnPolicy } from "../common/fqdn.ts"
 import { FINALIZER, sortedRecord } from "../common/labels.ts"
 import { controllerRef, ownershipOf } from "../common/ownership.ts"
 import { addFinalizer, applyStatus, referenceTo, removeFinalizer } from "../common/self.ts"
@@ -81,6 +83,33 @@ const cond = (type: string, ok: boolean, reason: string, message: string): Condi
   reason,
   message,
 })
+
+/** Step 8b: the Cilium FQDN policy beside the NetworkPolicy; a failure is reported like the policy's own. */
+const fqdnStep = (model: LanguageModel, egress: EgressPolicyResult, options: ActOptions) =>
+  Effect.gen(function* () {
+    const name = fqdnPolicyName(model.metadata.name ?? "")
+    const outcome = yield* Effect.result(
+      reconcileFqdnPolicy(model, egress.fqdnPolicy, {
+        enabled: options.egress.ciliumFqdn,
+        fieldManager: options.fieldManager,
+      }),
+    )
+    if (outcome._tag === "Failure") {
+      const message = `writing CiliumNetworkPolicy "${name}" failed: ${describeError(outcome.failure)}`
+      return {
+        condition: cond("NetworkPolicyReady", false, "NetworkPolicyError", message),
+        failure: { kind: "NetworkPolicy", message, error: outcome.failure } satisfies Failure,
+      }
+    }
+    if (outcome.success._tag === "Conflict") {
+      const message = outcome.success.message
+      return {
+        condition: cond("NetworkPolicyReady", false, "NameConflict", message),
+        failure: { kind: "NetworkPolicy", message, error: undefined } satisfies Failure,
+      }
+    }
+    return undefined
+  })
 
 /** Step 8: the NetworkPolicy, written only on a semantic difference. */
 const applyNetworkPolicy = (
@@ -164,8 +193,10 @@ export const act = Effect.fn("languagemodel.act")(function* (
     const egress = yield* gatherEgress(egressRequestOf(model, decision.rendered, input.settings), options)
     requeueForDns = egress.requeueForDns
     const np = yield* applyNetworkPolicy(input, live.networkPolicy, egress, options.fieldManager)
-    network = [np.condition, egress.condition]
+    const fqdn = yield* fqdnStep(model, egress, options)
+    network = [fqdn?.condition ?? np.condition, egress.condition]
     if (np.failure !== undefined) failures.push(np.failure)
+    if (fqdn !== undefined) failures.push(fqdn.failure)
   }
 
   const first = failures[0]

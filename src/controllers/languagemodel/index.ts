@@ -124,6 +124,7 @@ export const modelControllerOptionsFromSettings = (
     | "dnsNamespace"
     | "dnsPodLabels"
     | "dnsPorts"
+    | "ciliumFqdnPolicies"
     | "modelProxyImage"
     | "modelProxyMode"
     | "modelMetricsScrape"

@@ -12,9 +12,11 @@ import { Duration, Effect } from "effect"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
 import { Langop } from "../../kube/resources.ts"
+import { fqdnPolicyName } from "../../network/cilium.ts"
 import { Reconciled } from "../../runtime/controller.ts"
 import { EventRecorder } from "../../runtime/events.ts"
 import { applyIfChanged } from "../common/apply.ts"
+import { reconcileFqdnPolicy } from "../common/fqdn.ts"
 import { addFinalizer, applyStatus, referenceTo, removeFinalizer, type SelfMeta } from "../common/self.ts"
 import { ROLE_RESOURCE, type Role, type ToolInput, type ToolPlan } from "./decide.ts"
 import { decideStatus, type Observed } from "./status.ts"
@@ -29,6 +31,8 @@ export interface ActOptions {
   readonly dnsRefresh: Duration.Input
   /** Requeue delay while MCP tool discovery is active (10 minutes). */
   readonly rediscoverAfter?: Duration.Input | undefined
+  /** Write Cilium FQDN policies (LANGOP_CILIUM_FQDN_POLICIES). */
+  readonly ciliumFqdn: boolean
 }
 
 const reference = (t: SelfMeta) => referenceTo(Langop.LanguageTool, t)
@@ -80,8 +84,29 @@ export const act = Effect.fn("languagetool.act")(function* (
       else if (child.role === "deployment") deployment = undefined
     }
   }
+  // The Cilium FQDN policy follows the NetworkPolicy: wanted only in service mode (input.egress).
+  const conflicts: Array<{ role: Role; message: string }> = []
+  if (plan._tag === "Reconcile") {
+    const fqdn = yield* Effect.result(
+      reconcileFqdnPolicy(tool, input.egress?.fqdnPolicy, {
+        enabled: options.ciliumFqdn,
+        fieldManager: options.fieldManager,
+      }),
+    )
+    if (fqdn._tag === "Failure")
+      errors.push({
+        role: "networkPolicy",
+        message: `writing CiliumNetworkPolicy "${fqdnPolicyName(tool.metadata.name ?? "")}" failed: ${describeError(fqdn.failure)}`,
+        error: fqdn.failure,
+      })
+    else if (fqdn.success._tag === "Conflict")
+      conflicts.push({ role: "networkPolicy", message: fqdn.success.message })
+  }
 
-  const observed: Observed = { deployment, errors: errors.map(({ role, message }) => ({ role, message })) }
+  const observed: Observed = {
+    deployment,
+    errors: [...errors.map(({ role, message }) => ({ role, message })), ...conflicts],
+  }
   const outcome = decideStatus(input, plan, observed)
   if (outcome.statusChanged)
     yield* applyStatus(Langop.LanguageTool, tool, outcome.status, options.fieldManager)

@@ -124,6 +124,7 @@ export const toolControllerOptionsFromSettings = (
     | "dnsNamespace"
     | "dnsPodLabels"
     | "dnsPorts"
+    | "ciliumFqdnPolicies"
     | "mcpToolDiscovery"
   >,
 ): Result.Result<ToolControllerOptions, string> =>
@@ -133,6 +134,7 @@ export const toolControllerOptionsFromSettings = (
     dnsRefresh: s.dnsRefreshInterval,
     clusterDomain: egress.clusterDomain,
     egress,
+    ciliumFqdn: egress.ciliumFqdn,
     discovery: { enabled: s.mcpToolDiscovery },
   }))
 

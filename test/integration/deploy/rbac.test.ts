@@ -165,6 +165,8 @@ beforeAll(async () => {
       LANGOP_METRICS_BIND_ADDRESS: "0",
       LANGOP_CERT_DIR: certs.dir,
       LANGOP_LOG_LEVEL: "warn",
+      // On, so the scenario makes the FQDN policy list (Cilium's CRD is absent here: a 404 after authorization).
+      LANGOP_CILIUM_FQDN_POLICIES: "true",
     }),
   )
   const controllers = Result.getOrThrow(operatorControllers(settings))

@@ -69,6 +69,7 @@ const setUp = async (): Promise<Scenario> => {
         { protocol: "TCP", port: 53 },
       ],
     },
+    ciliumFqdn: false,
   }
   // An in-cluster destination named by DNS: its Service must exist before the builder reads it.
   await kc.makeApiClient(CoreV1Api).createNamespacedService({

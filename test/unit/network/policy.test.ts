@@ -34,6 +34,7 @@ describe("policy shape and base rules", () => {
       dnsNamespace: "openshift-dns",
       dnsPodLabels: "dns.operator.openshift.io/daemonset-dns=default",
       dnsPorts: "UDP/5353,TCP/5353",
+      ciliumFqdnPolicies: false,
     })
     if (Result.isFailure(openshift)) throw new Error(openshift.failure)
     const { policy } = buildEgressPolicy(agent([]), world(), openshift.success)
@@ -57,6 +58,7 @@ describe("policy shape and base rules", () => {
       dnsNamespace: "kube-system",
       dnsPodLabels: "k8s-app=kube-dns",
       dnsPorts: "UDP/53",
+      ciliumFqdnPolicies: false,
     }
     const parsed = egressSettingsFrom({ ...raw, ...override })
     expect(Result.isFailure(parsed) && parsed.failure.startsWith(variable)).toBe(true)

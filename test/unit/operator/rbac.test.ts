@@ -24,6 +24,7 @@ import { CertManagerIssuer, ServiceMonitor } from "../../../src/controllers/lang
 import { ROLE_RESOURCE as MODEL_CHILDREN } from "../../../src/controllers/languagemodel/gather.ts"
 import { ROLE_RESOURCE as TOOL_CHILDREN } from "../../../src/controllers/languagetool/decide.ts"
 import { Builtin, Langop, type ResourceDescriptor } from "../../../src/kube/resources.ts"
+import { CiliumNetworkPolicyResource } from "../../../src/network/cilium.ts"
 import { controllerRegistry, operatorControllers } from "../../../src/operator/controllers.ts"
 import { operatorClusterRules } from "../../../src/operator/manifests.ts"
 import {
@@ -55,6 +56,7 @@ const descriptors: Record<string, ResourceDescriptor> = {
   // Descriptors the controllers define themselves, by the name their code uses.
   ServiceMonitor,
   CertManagerIssuer,
+  CiliumNetworkPolicyResource,
 }
 const verbOfCall: Record<string, Verb> = {
   get: "get",
@@ -95,6 +97,13 @@ const scanCalls = (file: string) => {
     // Server-side apply of an object that does not exist yet is authorized as create.
     if (m[1] === "apply" && sub === undefined)
       calls.push({ file: file.slice(root.length + 1), need: keyOfDescriptor(resource, "create") })
+  }
+  // `applyIfChanged(kube, Descriptor, …)` (common/apply.ts): server-side apply, which creates a new object.
+  for (const m of text.matchAll(/\bapplyIfChanged\(\s*\w+,\s*((?:Builtin\.|Langop\.)?\w+)/gu)) {
+    const resource = descriptors[m[1] ?? ""]
+    if (resource === undefined) continue
+    for (const verb of ["patch", "create"] as const)
+      calls.push({ file: file.slice(root.length + 1), need: keyOfDescriptor(resource, verb) })
   }
   // The writes to the reconciled object itself go through src/controllers/common/self.ts.
   const selfWrites = /\b(applyStatus|addFinalizer|removeFinalizer)\(\s*((?:Builtin\.|Langop\.)?\w+)/gu

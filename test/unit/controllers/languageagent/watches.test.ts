@@ -18,6 +18,7 @@ const ctrl = languageAgentController({
   dependencyWait: "1 second",
   dnsRefresh: "5 minutes",
   usageAttribution: false,
+  ciliumFqdn: false,
   settings: {
     clusterDomain: "cluster.local",
     egress: DEFAULT_EGRESS_SETTINGS,
