@@ -11,6 +11,36 @@ export const itemFailureDelayMs = (failures: number, baseMs = 5, maxMs = 1_000_0
   return Number.isFinite(d) ? Math.min(d, maxMs) : maxMs
 }
 
+/**
+ * Overall retry limit shared by every key of a queue (client-go's BucketRateLimiter, a token bucket as
+ * golang.org/x/time/rate): `qps` tokens per second up to `burst`; each retry takes one token, and when none
+ * is left it is scheduled at the time its token will exist (tokens go negative: later retries queue behind
+ * earlier ones). controller-runtime's default is 10 qps with a burst of 100, combined with the per-key
+ * backoff by taking the larger delay, so a mass failure (API server down, every object failing) retries at
+ * most 10 times per second after the first 100 instead of hammering the server.
+ */
+export interface TokenBucket {
+  readonly tokens: number
+  readonly atMs: number
+}
+
+export const fullBucket = (burst: number, nowMs: number): TokenBucket => ({ tokens: burst, atMs: nowMs })
+
+/** Takes one token at `nowMs`: the new bucket and how long the taker must wait for it. */
+export const takeToken = (
+  bucket: TokenBucket,
+  nowMs: number,
+  qps: number,
+  burst: number,
+): { readonly bucket: TokenBucket; readonly delayMs: number } => {
+  const elapsed = Math.max(0, nowMs - bucket.atMs)
+  const tokens = Math.min(burst, bucket.tokens + (elapsed * qps) / 1000) - 1
+  return {
+    bucket: { tokens, atMs: Math.max(nowMs, bucket.atMs) },
+    delayMs: tokens >= 0 ? 0 : Math.ceil((-tokens * 1000) / qps),
+  }
+}
+
 export interface WatchBackoff {
   readonly initialMs: number
   readonly maxMs: number

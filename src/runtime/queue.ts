@@ -10,12 +10,14 @@
 // - `low` priority (initial-list and resync events) is taken only when no `high` key is ready; a
 //   `high` add of a key waiting at `low` promotes it;
 // - `addAfter` keeps only the earliest pending time per key (client-go's delaying queue);
-// - `addRateLimited` waits `5 ms·2^failures` (capped at 1000 s) per key until `forget(key)`;
+// - `addRateLimited` waits `5 ms·2^failures` (capped at 1000 s) per key until `forget(key)`, and at
+//   least as long as an overall token bucket shared by all keys says (10 retries/s, burst 100), as
+//   controller-runtime's default rate limiter;
 // - after `shutdown`, `get` returns None at once (queued keys are dropped) and adds are ignored.
 // Assumptions: callers pair every `get` that returned a key with exactly one `done(key)` (the
 // controller does this in `Effect.ensuring`). Time is read from Effect's Clock (TestClock-friendly).
 import { Clock, Deferred, Effect, Option, Queue, type Scope } from "effect"
-import { itemFailureDelayMs } from "./backoff.ts"
+import { fullBucket, itemFailureDelayMs, type TokenBucket, takeToken } from "./backoff.ts"
 
 export type Priority = "high" | "low"
 
@@ -31,6 +33,9 @@ export interface QueueMetrics {
 export interface WorkQueueOptions {
   readonly baseDelayMs?: number
   readonly maxDelayMs?: number
+  /** Overall retry rate of `addRateLimited` across keys (default 10/s) and its burst (default 100). */
+  readonly retryQps?: number
+  readonly retryBurst?: number
   readonly metrics?: QueueMetrics
 }
 
@@ -129,6 +134,9 @@ export const makeWorkQueue = (options: WorkQueueOptions = {}): Effect.Effect<Wor
   Effect.gen(function* () {
     const baseDelayMs = options.baseDelayMs ?? 5
     const maxDelayMs = options.maxDelayMs ?? 1_000_000
+    const retryQps = options.retryQps ?? 10
+    const retryBurst = options.retryBurst ?? 100
+    let bucket: TokenBucket | undefined
     const m = options.metrics ?? {}
     const clock = yield* Clock.Clock
     const now = () => clock.currentTimeMillisUnsafe()
@@ -281,7 +289,10 @@ export const makeWorkQueue = (options: WorkQueueOptions = {}): Effect.Effect<Wor
           const n = failures.get(key) ?? 0
           failures.set(key, n + 1)
           m.retries?.()
-          addAfterUnsafe(key, itemFailureDelayMs(n, baseDelayMs, maxDelayMs))
+          const at = now()
+          const taken = takeToken(bucket ?? fullBucket(retryBurst, at), at, retryQps, retryBurst)
+          bucket = taken.bucket
+          addAfterUnsafe(key, Math.max(itemFailureDelayMs(n, baseDelayMs, maxDelayMs), taken.delayMs))
         }),
       forget: (key) => Effect.sync(() => void failures.delete(key)),
       numRequeues: (key) => failures.get(key) ?? 0,

@@ -1,12 +1,36 @@
 import { describe, expect, it } from "vitest"
 import {
+  fullBucket,
   itemFailureDelayMs,
   jitteredMs,
+  type TokenBucket,
+  takeToken,
   watchRetryDelayMs,
   watchTimeoutSeconds,
 } from "../../../src/runtime/backoff.ts"
 
 describe("backoff values", () => {
+  it("overall retry bucket: a burst of 100 at once, then one every 100 ms at 10/s, refilled over time", () => {
+    const take = (bucket: TokenBucket, at: number, n: number) => {
+      const delays: Array<number> = []
+      let b = bucket
+      for (let i = 0; i < n; i++) {
+        const t = takeToken(b, at, 10, 100)
+        b = t.bucket
+        delays.push(t.delayMs)
+      }
+      return { bucket: b, delays }
+    }
+    const burst = take(fullBucket(100, 0), 0, 103)
+    expect(burst.delays.slice(0, 100).every((d) => d === 0)).toBe(true)
+    expect(burst.delays.slice(100)).toEqual([100, 200, 300])
+    // 1.3 s later the three borrowed tokens are paid back and 10 more exist: 10 free, then waits again.
+    const later = take(burst.bucket, 1_300, 11)
+    expect(later.delays).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100])
+    // Never more than the burst, however long it was idle.
+    expect(take(fullBucket(100, 0), 3_600_000, 101).delays.at(-1)).toBe(100)
+  })
+
   it("per-key reconcile backoff: 5 ms doubling, capped at 1000 s", () => {
     expect([0, 1, 2, 3, 10].map((n) => itemFailureDelayMs(n))).toEqual([5, 10, 20, 40, 5120])
     expect(itemFailureDelayMs(17)).toBe(655_360)

@@ -116,6 +116,29 @@ describe("WorkQueue", () => {
     }),
   )
 
+  it.effect("retries of many keys share an overall limit: 100 at once, then 10 per second", () =>
+    Effect.gen(function* () {
+      const q = yield* makeWorkQueue()
+      for (let i = 0; i < 120; i++) yield* q.addRateLimited(`k${i}`)
+      yield* TestClock.adjust(5)
+      assert.strictEqual((yield* drain(q)).length, 100)
+      yield* TestClock.adjust(994) // 999 ms: keys 101–109 (due at 100 … 900 ms)
+      assert.deepStrictEqual(yield* drain(q), [
+        "k100",
+        "k101",
+        "k102",
+        "k103",
+        "k104",
+        "k105",
+        "k106",
+        "k107",
+        "k108",
+      ])
+      yield* TestClock.adjust(1_001) // 2 s: the remaining 11
+      assert.strictEqual((yield* drain(q)).length, 11)
+    }),
+  )
+
   it.effect("addAfter delivers when due and keeps only the earliest time per key", () =>
     Effect.gen(function* () {
       const q = yield* makeWorkQueue()
