@@ -22,6 +22,7 @@ import {
   finding,
   type KindAdmission,
   nsOr,
+  restrictedPodFindings,
   secretNamespaceFindings,
   type ValidationInput,
   type ValidationOptions,
@@ -245,6 +246,7 @@ export const staticClientFindings = (
       ),
     )
   out.push(...regionFindings(spec, name), ...workloadFindings(spec, ClientRules))
+  out.push(...restrictedPodFindings(spec.securityContext, ["spec", "securityContext"]))
   out.push(...tlsAndSessionFindings(spec, options), ...authFindings(spec))
   if (spec.cors?.allowCredentials === true && (spec.cors.allowedOrigins ?? []).includes("*"))
     out.push(

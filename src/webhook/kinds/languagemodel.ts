@@ -54,7 +54,8 @@ export const ModelRules = defineRules("languagemodel", {
 export const modelRuleCatalog = [
   ...Object.values(ModelRules),
   ...Object.values(EgressRules),
-  ...Object.values(CommonRules),
+  // No securityContext in this kind's spec: the restricted-standard rule cannot apply.
+  ...Object.values(CommonRules).filter((rule) => rule !== CommonRules.restrictedPod),
 ]
 
 const RESERVED_PARAMETERS = ["model", "api_key", "api_base"]

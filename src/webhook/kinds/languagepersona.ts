@@ -83,7 +83,8 @@ export const PersonaRules = defineRules("languagepersona", {
 /** All rules this kind's webhook applies (`ownSpec` is only the fallback for errors validate.ts may add later). */
 export const personaRuleCatalog = [
   ...Object.values(PersonaRules).filter((rule) => rule !== PersonaRules.ownSpec),
-  ...Object.values(CommonRules),
+  // No securityContext in this kind's spec: the restricted-standard rule cannot apply.
+  ...Object.values(CommonRules).filter((rule) => rule !== CommonRules.restrictedPod),
 ]
 
 const ruleForIssue = (path: string): Rule => {

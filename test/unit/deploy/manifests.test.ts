@@ -131,7 +131,7 @@ describe("the operator Deployment", () => {
         template: {
           spec: {
             containers: Array<Container>
-            volumes: Array<{ name: string; secret?: { secretName: string } }>
+            volumes: Array<{ name: string; secret?: { secretName: string; defaultMode?: number } }>
           }
         }
       }
@@ -139,7 +139,14 @@ describe("the operator Deployment", () => {
     const c = patch.spec.template.spec.containers[0] as Container
     expect(env(c, "LANGOP_CERT_SOURCE")).toBe("cert-manager")
     expect(c.volumeMounts).toContainEqual({ name: "serving-certs", mountPath: certDir, readOnly: true })
-    expect(patch.spec.template.spec.volumes[0]?.secret?.secretName).toBe(ServingSecretName)
+    const secret = patch.spec.template.spec.volumes[0]?.secret
+    expect(secret?.secretName).toBe(ServingSecretName)
+    // The files are root-owned with the pod's fsGroup as group: the non-root user reads them through the
+    // group bits, so the mode must grant group read and the pod must set fsGroup to its own group.
+    const pod = deployment.spec.template.spec.securityContext as { runAsGroup?: number; fsGroup?: number }
+    expect((secret?.defaultMode ?? 0o644) & 0o040).toBe(0o040)
+    expect(pod.fsGroup).toBeDefined()
+    expect(pod.fsGroup).toBe(pod.runAsGroup)
     const cert = docs("components/cert-manager/certificates.yaml").find(
       (o) => o.kind === "Certificate" && o.metadata.name === "langop-serving-cert",
     ) as Obj & { spec: { secretName: string; dnsNames: Array<string> } }
