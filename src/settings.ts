@@ -328,7 +328,7 @@ const definitions = {
   usageAttribution: bool(
     "LANGOP_USAGE_ATTRIBUTION",
     false,
-    "Have agents send their identity to the model proxy for per-agent usage (AG-12).",
+    "Per-agent usage (AG-12): agent runtimes send `<namespace>/<agent>` as the OpenAI `user`; model proxies count per end user (Prometheus) and the operator reads each referenced proxy's /metrics into LanguageAgent `modelUsage`, `metrics.totalTokens` and `costMetrics` (needs network reach from the operator to the proxies).",
   ),
   mcpToolDiscovery: bool(
     "LANGOP_MCP_TOOL_DISCOVERY",

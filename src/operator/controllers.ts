@@ -13,6 +13,7 @@
  */
 import { Duration, Layer, Result } from "effect"
 import { languageAgentControllerFromSettings } from "../controllers/languageagent/index.ts"
+import { proxyMetricsUsageLayer } from "../controllers/languageagent/usage.ts"
 import { languageClientControllerFromSettings } from "../controllers/languageclient/index.ts"
 import { languageClusterControllerFromSettings } from "../controllers/languagecluster/index.ts"
 import { languageModelControllerFromSettings } from "../controllers/languagemodel/index.ts"
@@ -74,7 +75,11 @@ export const operatorControllers = (
   return Result.succeed(built.flatMap((r) => (Result.isSuccess(r) ? [r.success] : [])))
 }
 
-/** Services controllers need beyond the runtime's: the egress DNS resolver and its grace memory (shared). */
+/**
+ * Services controllers need beyond the runtime's: the egress DNS resolver and its grace memory (shared),
+ * and — with LANGOP_USAGE_ATTRIBUTION — the agent usage source that reads the model proxies' per-user
+ * counters (without it agents report no usage, as the spec requires).
+ */
 export const controllerServicesLayer = (settings: SettingsShape): Layer.Layer<Dns | DnsMemory> =>
   Layer.mergeAll(
     Dns.layer({
@@ -82,4 +87,7 @@ export const controllerServicesLayer = (settings: SettingsShape): Layer.Layer<Dn
       timeoutMs: Duration.toMillis(settings.dnsTimeout),
     }),
     DnsMemory.layer,
+    settings.usageAttribution
+      ? proxyMetricsUsageLayer({ clusterDomain: settings.clusterDomain })
+      : Layer.empty,
   )

@@ -265,6 +265,7 @@ export const decide = (input: ModelInput, outcome: ApplyOutcome = { _tag: "Appli
                   },
           },
     otlpEndpoint: settings.otlpEndpoint,
+    endUserMetrics: settings.usageAttribution,
   })
   const issues = [...fallbacks.issues, ...rendered.issues]
   const id: ModelIdentity = { name, namespace, owner: controllerRef(model) }

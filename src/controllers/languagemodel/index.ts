@@ -134,6 +134,7 @@ export const modelControllerOptionsFromSettings = (
     | "sharedRedisPort"
     | "sharedRedisPasswordSecret"
     | "otlpEndpoint"
+    | "usageAttribution"
   >,
 ): Result.Result<ModelControllerOptions, string> =>
   Result.flatMap(egressSettingsFrom(s), (egress) =>
@@ -150,6 +151,7 @@ export const modelControllerOptionsFromSettings = (
             ? undefined
             : { host: s.sharedRedisHost, port: s.sharedRedisPort, passwordSecret },
         otlpEndpoint: s.otlpEndpoint,
+        usageAttribution: s.usageAttribution,
         metricsScrape: {
           enabled: s.modelMetricsScrape,
           intervalMs: Duration.toMillis(s.modelMetricsInterval),

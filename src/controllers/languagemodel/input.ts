@@ -25,6 +25,8 @@ export interface ModelSettings {
       }
     | undefined
   readonly otlpEndpoint: string | undefined
+  /** LANGOP_USAGE_ATTRIBUTION: proxies count per end user (`user` = `<namespace>/<agent>`) for agents. */
+  readonly usageAttribution: boolean
   readonly metricsScrape: { readonly enabled: boolean; readonly intervalMs: number }
   readonly healthPolling: boolean
   /** Requeue while waiting for a Secret. */

@@ -86,6 +86,11 @@ export interface RenderInput {
   readonly sharedRedis: SharedRedisView | undefined
   /** Operator OTLP collector endpoint; undefined when not configured. */
   readonly otlpEndpoint: string | undefined
+  /**
+   * Operator setting LANGOP_USAGE_ATTRIBUTION (languageagent.md §Cost and usage): per-end-user Prometheus
+   * counters, which the agent controller reads for `status.modelUsage`. Absent = off.
+   */
+  readonly endUserMetrics?: boolean | undefined
 }
 
 export type FeatureReason =
@@ -417,7 +422,10 @@ export const renderLiteLLMConfig = (input: RenderInput): RenderedConfig => {
       reason: "TracingUnavailable",
       message: "observability.tracing: the operator has no OTLP collector configured; no traces are exported",
     })
-  const callbacks = [...(metrics ? ["prometheus"] : []), ...(otlpEndpoint !== undefined ? ["otel"] : [])]
+  // Usage attribution needs the Prometheus counters too, labelled by end user.
+  const endUser = input.endUserMetrics === true
+  const prometheus = metrics || endUser
+  const callbacks = [...(prometheus ? ["prometheus"] : []), ...(otlpEndpoint !== undefined ? ["otel"] : [])]
   const logging = obs?.logging
   if (logging !== undefined && logging.logRequests !== logging.logResponses)
     issues.push({
@@ -435,6 +443,7 @@ export const renderLiteLLMConfig = (input: RenderInput): RenderedConfig => {
     litellm_settings: {
       drop_params: dropParams ? true : undefined,
       callbacks: callbacks.length === 0 ? undefined : callbacks,
+      enable_end_user_cost_tracking_prometheus_only: endUser ? true : undefined,
       turn_off_message_logging:
         logging !== undefined && !logging.logRequests && !logging.logResponses ? true : undefined,
       cache: cache.params === undefined ? undefined : true,
@@ -451,7 +460,7 @@ export const renderLiteLLMConfig = (input: RenderInput): RenderedConfig => {
     issues,
     cache: cache.backend,
     redisPassword: cache.redisPassword,
-    metrics,
+    metrics: prometheus,
     otlpEndpoint,
     dropParams,
     logLevel: logging === undefined ? undefined : LOG_LEVELS[logging.level],

@@ -314,6 +314,7 @@ describe("decide() output runs as is", () => {
         clusterDomain: CLUSTER_DOMAIN,
         sharedRedis: undefined,
         otlpEndpoint: undefined,
+        usageAttribution: false,
         metricsScrape: { enabled: false, intervalMs: 60_000 },
         healthPolling: false,
         dependencyWaitMs: 10_000,

@@ -78,6 +78,7 @@ const kitchenSink = () => {
           password: { secretName: "redis", key: "pw", present: true },
         },
         otlpEndpoint: "http://127.0.0.1:4318",
+        endUserMetrics: true,
       },
     ),
     render("bedrock", {

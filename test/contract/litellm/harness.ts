@@ -261,11 +261,21 @@ export interface ChatResult {
 }
 
 /** One chat completion through the proxy (any key: the proxy has no master key, LM-10). */
-export const chat = async (proxy: RunningProxy, model: string, text: string): Promise<ChatResult> => {
+export const chat = async (
+  proxy: RunningProxy,
+  model: string,
+  text: string,
+  /** The OpenAI `user` field (usage attribution sends `<namespace>/<agent>`). */
+  user?: string,
+): Promise<ChatResult> => {
   const r = await fetch(`${proxy.url}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: "Bearer sk-dummy-key-for-local-proxy" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: text }] }),
+    body: JSON.stringify({
+      model,
+      messages: [{ role: "user", content: text }],
+      ...(user === undefined ? {} : { user }),
+    }),
     signal: AbortSignal.timeout(60_000),
   })
   const body = (await r.json().catch(() => ({}))) as Record<string, unknown>

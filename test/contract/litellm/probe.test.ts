@@ -6,11 +6,12 @@
  */
 import { Effect, Exit } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { attributionUser, proxyMetricsUsage } from "../../../src/controllers/languageagent/usage.ts"
 import { pollHealth, scrapeMetrics } from "../../../src/controllers/languagemodel/probe.ts"
 import { endpointStatusOf, type HealthPoll } from "../../../src/controllers/languagemodel/status.ts"
 import { ensureLiteLLM, LITELLM_VERSION, type LiteLLMInstall } from "../setup/litellm.ts"
 import { chat, type FakeUpstream, type RunningProxy, startFakeUpstream, startLiteLLM } from "./harness.ts"
-import { decodeSpec, render } from "./specs.ts"
+import { CLUSTER_DOMAIN, decodeSpec, NAMESPACE, render } from "./specs.ts"
 
 let install: LiteLLMInstall
 let upstream: FakeUpstream
@@ -52,6 +53,47 @@ describe(`LiteLLM ${LITELLM_VERSION} as the operator's probes see it`, () => {
     expect(metrics.p99Latency).toBeGreaterThanOrEqual(metrics.p95Latency ?? 0)
     // The proxy's process start time, i.e. within the last minutes.
     expect(Math.abs(Date.parse(lastReset) - Date.now())).toBeLessThan(10 * 60_000)
+  })
+
+  it("usage attribution: the agent controller reads each agent's own counters (end_user label)", async () => {
+    const proxy = await startLiteLLM(
+      install.litellm,
+      render(
+        "probe-usage",
+        { provider: "openai-compatible", modelName: "m-usage", endpoint: upstream.url("up") },
+        { endUserMetrics: true },
+      ).text,
+    )
+    proxies.push(proxy)
+    const support = { namespace: NAMESPACE, name: "support" }
+    for (let i = 0; i < 3; i++)
+      expect((await chat(proxy, "m-usage", `q${i}`, attributionUser(support))).status).toBe(200)
+    expect(
+      (await chat(proxy, "m-usage", "other", attributionUser({ namespace: NAMESPACE, name: "other" })))
+        .status,
+    ).toBe(200)
+
+    // The real source, with its fetch pointed from the in-cluster Service URL to this proxy.
+    const seen: Array<string> = []
+    const usage = await Effect.runPromise(
+      proxyMetricsUsage({
+        clusterDomain: CLUSTER_DOMAIN,
+        fetchText: (url) => {
+          seen.push(url)
+          return Effect.promise(() => fetch(`${proxy.url}/metrics/`).then((r) => r.text()))
+        },
+      }),
+    )
+    const model = { namespace: NAMESPACE, name: "probe-usage" }
+    const [sample, ...rest] = await Effect.runPromise(usage.samples(support, [model]))
+    expect(rest).toEqual([])
+    expect(seen).toEqual([`http://probe-usage.${NAMESPACE}.svc.${CLUSTER_DOMAIN}:8000/metrics/`])
+    expect(sample).toMatchObject({ modelName: "probe-usage", requestCount: 3 })
+    expect(sample?.inputTokens).toBeGreaterThan(0)
+    expect(sample?.outputTokens).toBeGreaterThan(0)
+    expect(await Effect.runPromise(usage.samples({ namespace: NAMESPACE, name: "nobody" }, [model]))).toEqual(
+      [],
+    )
   })
 
   it("a health poll matches endpoints by api_base", async () => {

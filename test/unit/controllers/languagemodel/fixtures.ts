@@ -47,6 +47,7 @@ export const settings = (over: Partial<ModelSettings> = {}): ModelSettings => ({
   clusterDomain: "cluster.local",
   sharedRedis: undefined,
   otlpEndpoint: undefined,
+  usageAttribution: false,
   metricsScrape: { enabled: false, intervalMs: 60_000 },
   healthPolling: false,
   dependencyWaitMs: 10_000,

@@ -472,6 +472,15 @@ describe("litellm_settings", () => {
     expect(r.issues.map((i) => i.reason)).toEqual(issues)
   })
 
+  it("usage attribution: Prometheus counters per end user, even when the spec turns metrics off", () => {
+    const r = render({ observability: { metrics: false } }, { endUserMetrics: true })
+    expect(cfg(r).litellm_settings.callbacks).toEqual(["prometheus"])
+    expect(cfg(r).litellm_settings.enable_end_user_cost_tracking_prometheus_only).toBe(true)
+    expect(r.metrics).toBe(true)
+    const off = render({}, { endUserMetrics: false })
+    expect(cfg(off).litellm_settings.enable_end_user_cost_tracking_prometheus_only).toBeUndefined()
+  })
+
   it("tracing with a collector renders otel and hands the endpoint to the workload", () => {
     const r = render({ observability: { tracing: true } }, { otlpEndpoint: "collector:4318" })
     expect(cfg(r).litellm_settings.callbacks).toEqual(["prometheus", "otel"])
