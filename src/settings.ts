@@ -276,7 +276,7 @@ const definitions = {
   ciliumFqdnPolicies: bool(
     "LANGOP_CILIUM_FQDN_POLICIES",
     false,
-    "Also write a CiliumNetworkPolicy `<name>-fqdn` with `toFQDNs` for egress DNS names (Cilium then follows the pods' own DNS answers, and `*.example.com` matches every name one label below example.com); skipped, with one warning at start, while Cilium's CRD is not served.",
+    "Also write a CiliumNetworkPolicy `<name>-fqdn` with `toFQDNs` for egress DNS names (Cilium then follows the pods' own DNS answers, and `*.example.com` matches every name one label below example.com); skipped, with one warning at start, while Cilium's CRD is not served; turning it off removes them at the next start.",
   ),
 
   // --- model proxies ---

@@ -14,7 +14,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { Cause, Context, Effect, type Fiber, Layer, type Scope } from "effect"
-import { noteCiliumAvailability } from "../controllers/common/fqdn.ts"
+import { ciliumStartup } from "../controllers/common/fqdn.ts"
 import type { KubeClient } from "../kube/client.ts"
 import type { Controller } from "../runtime/controller.ts"
 import { Health } from "../runtime/health.ts"
@@ -107,7 +107,7 @@ export const startOperator = (
     const health = Context.get(context, Health)
     yield* health.addReadinessCheck("webhook-certificate", server.ready)
     if (selfCerts !== undefined) yield* Effect.forkScoped(runSelfCertManager(selfCerts))
-    if (settings.ciliumFqdnPolicies) yield* noteCiliumAvailability
+    yield* ciliumStartup(settings.ciliumFqdnPolicies)
     const manager = yield* Effect.forkScoped(
       runManager(controllers, managerOptionsFromSettings(settings)).pipe(
         Effect.provide(controllerServicesLayer(settings)),

@@ -10,9 +10,10 @@
  *   (common/apply.ts), with our controller reference, so garbage collection removes it with its owner;
  * - a policy of that name controlled by another object is never touched (`Conflict`); one that is ours
  *   and no longer wanted (no DNS name left, or a tool switched to sidecar mode) is deleted with a uid
- *   precondition.
+ *   precondition; with the setting turned off, the next start removes them all ({@link ciliumStartup}).
  */
 import { Effect } from "effect"
+import { API_VERSION } from "../../api/shared.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
@@ -22,6 +23,7 @@ import {
   fqdnPolicyName,
 } from "../../network/cilium.ts"
 import { applyIfChanged, withAppliedHash } from "./apply.ts"
+import { LABEL_MANAGED_BY, MANAGED_BY } from "./labels.ts"
 import { controllerRef, ownershipOf } from "./ownership.ts"
 import type { SelfMeta } from "./self.ts"
 
@@ -94,18 +96,65 @@ export const fqdnProblem = (outcome: FqdnOutcome): string | undefined =>
   outcome._tag === "Conflict" ? outcome.message : undefined
 
 /**
- * Startup note for `LANGOP_CILIUM_FQDN_POLICIES`: says once, in the log, when Cilium's CRD is not served
- * (the reconcilers then skip FQDN policies quietly until it is). Never fails the start.
+ * Startup step for `LANGOP_CILIUM_FQDN_POLICIES`. On: says once, in the log, when Cilium's CRD is not served
+ * (the reconcilers then skip FQDN policies quietly until it is). Off: removes the FQDN policies an earlier
+ * run wrote ({@link removeFqdnPolicies}), since no reconcile looks at them any more and a stale allow rule
+ * must not outlive the setting. Never fails the start.
  */
-export const noteCiliumAvailability: Effect.Effect<void, never, KubeClient> = Effect.gen(function* () {
+export const ciliumStartup = (enabled: boolean): Effect.Effect<void, never, KubeClient> =>
+  Effect.gen(function* () {
+    if (!enabled) {
+      const removed = yield* Effect.result(removeFqdnPolicies)
+      if (removed._tag === "Failure")
+        yield* Effect.logWarning(
+          "could not remove FQDN policies after LANGOP_CILIUM_FQDN_POLICIES was turned off",
+          {
+            error: describeError(removed.failure),
+          },
+        )
+      else if (removed.success > 0)
+        yield* Effect.logInfo("removed FQDN policies (LANGOP_CILIUM_FQDN_POLICIES is off)", {
+          count: removed.success,
+        })
+      return
+    }
+    const kube = yield* KubeClient
+    const probe = yield* Effect.result(kube.list(CiliumNetworkPolicyResource, { limit: 1 }))
+    if (probe._tag === "Success") return
+    yield* probe.failure._tag === "NotFound"
+      ? Effect.logWarning(
+          "LANGOP_CILIUM_FQDN_POLICIES is on, but cilium.io/v2 CiliumNetworkPolicy is not served: FQDN policies are skipped until Cilium's CRDs are installed",
+        )
+      : Effect.logWarning("LANGOP_CILIUM_FQDN_POLICIES: could not check for Cilium's CRD", {
+          error: describeError(probe.failure),
+        })
+  })
+
+/**
+ * Deletes every CiliumNetworkPolicy this operator wrote (our managed-by label, named `<owner>-fqdn`, controlled
+ * by one of our kinds), each with a uid precondition; none when the CRD is not served. Returns how many.
+ */
+export const removeFqdnPolicies: Effect.Effect<number, KubeError, KubeClient> = Effect.gen(function* () {
   const kube = yield* KubeClient
-  const probe = yield* Effect.result(kube.list(CiliumNetworkPolicyResource, { limit: 1 }))
-  if (probe._tag === "Success") return
-  yield* probe.failure._tag === "NotFound"
-    ? Effect.logWarning(
-        "LANGOP_CILIUM_FQDN_POLICIES is on, but cilium.io/v2 CiliumNetworkPolicy is not served: FQDN policies are skipped until Cilium's CRDs are installed",
+  const listed = yield* kube
+    .listAll(CiliumNetworkPolicyResource, { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` })
+    .pipe(Effect.catchTag("NotFound", () => Effect.succeed(undefined)))
+  const ours = (listed?.items ?? []).filter((o) => {
+    const controller = o.metadata.ownerReferences?.find((r) => r.controller === true)
+    return (
+      controller !== undefined &&
+      controller.apiVersion === API_VERSION &&
+      (o.metadata.name ?? "") === fqdnPolicyName(controller.name)
+    )
+  })
+  yield* Effect.forEach(ours, (o) =>
+    kube
+      .delete(
+        CiliumNetworkPolicyResource,
+        { namespace: o.metadata.namespace ?? "", name: o.metadata.name ?? "" },
+        { preconditions: { uid: o.metadata.uid ?? "" } },
       )
-    : Effect.logWarning("LANGOP_CILIUM_FQDN_POLICIES: could not check for Cilium's CRD", {
-        error: describeError(probe.failure),
-      })
+      .pipe(Effect.catchTag("NotFound", () => Effect.void)),
+  )
+  return ours.length
 })

@@ -163,7 +163,7 @@ export const act = Effect.fn("languageagent.act")(function* (
         break
       }
       if (fqdn.success._tag === "Conflict") {
-        failed = { step, message: fqdn.success.message, terminal: true }
+        failed = { step, message: fqdn.success.message, terminal: true, conflict: true }
         break
       }
     }

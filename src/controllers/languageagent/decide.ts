@@ -61,7 +61,15 @@ export type Requeue = "none" | "dependencyWait" | "dnsRefresh"
 /** What act managed to do. */
 export interface ActOutcome {
   /** The step that failed (or stopped on a NameConflict), with the error text. */
-  readonly failed?: { readonly step: Step; readonly message: string; readonly terminal: boolean } | undefined
+  readonly failed?:
+    | {
+        readonly step: Step
+        readonly message: string
+        readonly terminal: boolean
+        /** Stopped on an object of ours controlled by someone else, found while acting (the FQDN policy). */
+        readonly conflict?: boolean | undefined
+      }
+    | undefined
   /** The storage increase of the workspace PVC was rejected (WorkspaceResizeFailed). */
   readonly resizeFailed?: string | undefined
   readonly deleted?: ReadonlyArray<ChildDelete> | undefined
@@ -207,6 +215,8 @@ export const decide = (input: AgentInput): AgentDecision => {
     const stepIndex = failed === undefined ? plan.steps.length : plan.steps.indexOf(failed.step)
     const reached = (name: Step["name"]) => plan.steps.findIndex((s) => s.name === name) < stepIndex
     const failedAt = (name: Step["name"]) => failed?.step.name === name
+    const conflicted =
+      failed !== undefined && (failed.conflict === true || failed.step.conflict !== undefined)
     const workload = scheduled
       ? cronJobState(agent.spec.replicas === 0, input.jobs)
       : deploymentState(agent.spec.replicas, input.live.deployment as LiveDeployment | undefined, input.pods)
@@ -226,7 +236,12 @@ export const decide = (input: AgentInput): AgentDecision => {
       conditions.push(plan.egress.condition)
     } else if (failedAt("NetworkPolicy") && failed !== undefined)
       conditions.push(
-        cond(ConditionTypes.NetworkPolicyReady, "False", Reasons.NetworkPolicyError, failed.message),
+        cond(
+          ConditionTypes.NetworkPolicyReady,
+          "False",
+          conflicted ? Reasons.NameConflict : Reasons.NetworkPolicyError,
+          failed.message,
+        ),
       )
     if (reached("Workload")) conditions.push(workload.condition)
     else if (failedAt("Workload") && failed !== undefined)
@@ -245,7 +260,7 @@ export const decide = (input: AgentInput): AgentDecision => {
       failed === undefined
         ? undefined
         : {
-            reason: failed.step.conflict !== undefined ? Reasons.NameConflict : failed.step.reason,
+            reason: conflicted ? Reasons.NameConflict : failed.step.reason,
             message: failed.message,
           }
     const usage = input.usage.length > 0 ? usageStatus(input.usage, pricingOf(input, deps.models)) : undefined
@@ -272,12 +287,7 @@ export const decide = (input: AgentInput): AgentDecision => {
       },
       input.now,
     )
-    const requeue: Requeue =
-      failed?.step.conflict !== undefined
-        ? "dependencyWait"
-        : plan.egress.requeueForDns
-          ? "dnsRefresh"
-          : "none"
+    const requeue: Requeue = conflicted ? "dependencyWait" : plan.egress.requeueForDns ? "dnsRefresh" : "none"
     return { status, requeue }
   }
   return { addFinalizer: true, plan, finish }

@@ -105,7 +105,8 @@ export const act = Effect.fn("languagetool.act")(function* (
 
   const observed: Observed = {
     deployment,
-    errors: [...errors.map(({ role, message }) => ({ role, message })), ...conflicts],
+    errors: errors.map(({ role, message }) => ({ role, message })),
+    conflicts,
   }
   const outcome = decideStatus(input, plan, observed)
   if (outcome.statusChanged)

@@ -26,6 +26,8 @@ export interface Observed {
   readonly deployment: DeploymentView | undefined
   /** Children whose write or deletion failed. */
   readonly errors: ReadonlyArray<{ readonly role: Role; readonly message: string }>
+  /** Objects found controlled by someone else while acting (the Cilium FQDN policy). */
+  readonly conflicts?: ReadonlyArray<{ readonly role: Role; readonly message: string }> | undefined
 }
 
 export interface EventSpec {
@@ -85,11 +87,9 @@ const reconciledParts = (
   observed: Observed,
 ): Parts => {
   const { tool } = input
-  const reconciled = reconciledCondition({ conflicts: plan.conflicts, errors: observed.errors })
-  const failure = writeFailureCondition(
-    { conflicts: plan.conflicts, errors: observed.errors },
-    ROLE_ERROR_REASON,
-  )
+  const conflicts = [...plan.conflicts, ...(observed.conflicts ?? [])]
+  const reconciled = reconciledCondition({ conflicts, errors: observed.errors })
+  const failure = writeFailureCondition({ conflicts, errors: observed.errors }, ROLE_ERROR_REASON)
   const errorOf = (role: Role) => observed.errors.find((e) => e.role === role)
 
   if (plan.mode === "sidecar") {
@@ -124,7 +124,7 @@ const reconciledParts = (
   const hpaEnabled = tool.spec.horizontalPodAutoscaler?.enabled === true
   const workload = workloadState(observed.deployment, input.pods, hpaEnabled)
   const npError = errorOf("networkPolicy")
-  const npConflict = plan.conflicts.find((c) => c.role === "networkPolicy")
+  const npConflict = conflicts.find((c) => c.role === "networkPolicy")
   const hpaError = errorOf("hpa")
   const available = workload.phase === "Running" || workload.phase === "Updating"
   const ready: ConditionInput =
@@ -138,7 +138,7 @@ const reconciledParts = (
         }
       : { type: "Ready", status: "False", reason: workload.reason, message: workload.message })
   return {
-    phase: plan.conflicts.length > 0 ? "Failed" : workload.phase,
+    phase: conflicts.length > 0 ? "Failed" : workload.phase,
     conditions: [
       ready,
       reconciled,

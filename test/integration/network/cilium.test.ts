@@ -10,6 +10,7 @@ import { join } from "node:path"
 import { Effect, Result } from "effect"
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest"
 import { parse } from "yaml"
+import { removeFqdnPolicies } from "../../../src/controllers/common/fqdn.ts"
 import {
   agentControllerOptionsFromSettings,
   languageAgentController,
@@ -22,11 +23,19 @@ import {
   languageToolController,
   toolControllerOptionsFromSettings,
 } from "../../../src/controllers/languagetool/index.ts"
+import { layerFromFile } from "../../../src/kube/client.ts"
 import { buildFqdnPolicy } from "../../../src/network/cilium.ts"
 import { Dns } from "../../../src/network/dns.ts"
 import { egressSettingsFrom } from "../../../src/network/settings.ts"
 import { settingsFrom } from "../../../src/settings.ts"
-import { createNamespace, deleteNamespace, kubectl, makeKubeConfig, uniqueName } from "../setup/context.ts"
+import {
+  createNamespace,
+  deleteNamespace,
+  kubeconfigPath,
+  kubectl,
+  makeKubeConfig,
+  uniqueName,
+} from "../setup/context.ts"
 import { installCrds } from "../setup/crds.ts"
 import { type RunningOperator, startOperator } from "../setup/operator.ts"
 import { poll } from "./support.ts"
@@ -260,6 +269,7 @@ describe("Cilium FQDN policies", () => {
         throw new Error(`Ready is ${JSON.stringify(ready)}`)
       return ready
     }, poll)
+    expect(status.reason).toBe("NameConflict")
     expect(status.message).toContain(
       'CiliumNetworkPolicy "taken-fqdn" is controlled by ConfigMap someone-else',
     )
@@ -330,5 +340,19 @@ describe("Cilium FQDN policies", () => {
       toFQDNs: [{ matchName: "api.github.com" }, { matchName: "hooks.slack.com" }],
       toPorts: [{ ports: [{ port: "443", protocol: "TCP" }] }],
     })
+  })
+
+  test("with the setting turned off, a start removes the policies the operator wrote, and only those", async () => {
+    await op?.stop()
+    op = undefined
+    const before = await must(["get", "ciliumnetworkpolicies", "-n", ns, "-o", "name"])
+    expect(before).toContain("git-fqdn")
+    expect(before).toContain("taken-fqdn")
+    const removed = await Effect.runPromise(
+      Effect.provide(removeFqdnPolicies, layerFromFile(kubeconfigPath())),
+    )
+    expect(removed).toBeGreaterThanOrEqual(3) // git (tool), gpt-4o-mini (model), notifier (agent)
+    const after = await must(["get", "ciliumnetworkpolicies", "-n", ns, "-o", "name"])
+    expect(after.trim()).toBe("ciliumnetworkpolicy.cilium.io/taken-fqdn")
   })
 })

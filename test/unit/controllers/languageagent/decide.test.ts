@@ -281,6 +281,13 @@ describe("decide: status", () => {
     const np = summary(i, { failed: { step: policy, message: "denied", terminal: false } })
     expect(np.conds).toContain("NetworkPolicyReady=False/NetworkPolicyError")
     expect(np.conds).not.toContain("WorkloadAvailable=True/Available")
+    // A foreign CiliumNetworkPolicy <name>-fqdn found while acting: a NameConflict, retried after the wait.
+    const taken = summary(i, {
+      failed: { step: policy, message: "CiliumNetworkPolicy taken", terminal: true, conflict: true },
+    })
+    expect(taken.conds).toContain("NetworkPolicyReady=False/NameConflict")
+    expect(taken.conds).toContain("Ready=False/NameConflict")
+    expect(taken.requeue).toBe("dependencyWait")
   })
 
   it("a rejected storage increase is reported, the rest continues", () => {
