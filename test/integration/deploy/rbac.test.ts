@@ -42,6 +42,7 @@ import {
   uniqueName,
 } from "../setup/context.ts"
 import { installCrds } from "../setup/crds.ts"
+import { type LocalDns, startLocalDns } from "../setup/dns.ts"
 import { findUnneeded, requestKey } from "./rbac-minimality.ts"
 import { scenario } from "./rbac-scenario.ts"
 import { type RecordedRequest, recordingLayer } from "./recording.ts"
@@ -138,6 +139,8 @@ const allowed = (req: RecordedRequest) =>
     }),
   )
 
+let dns: LocalDns | undefined
+
 beforeAll(async () => {
   await installCrds()
   const kc = makeKubeConfig()
@@ -157,9 +160,11 @@ beforeAll(async () => {
   kcAs.loadFromFile(join(dir, "kubeconfig"))
 
   const certs = await Effect.runPromise(ensureDevCerts(join(dir, "certs")))
+  dns = await startLocalDns()
   const settings = await Effect.runPromise(
     settingsFrom({
       POD_NAMESPACE: operatorNs,
+      LANGOP_DNS_SERVERS: dns.server,
       LANGOP_WEBHOOK_PORT: "0",
       LANGOP_HEALTH_PROBE_BIND_ADDRESS: "0",
       LANGOP_METRICS_BIND_ADDRESS: "0",
@@ -207,6 +212,7 @@ afterAll(async () => {
     "--ignore-not-found",
   ])
   await Effect.runPromise(Scope.close(scope, Exit.void))
+  await dns?.close()
   await kubectl([
     "delete",
     `clusterrole/${clusterRoleName}`,

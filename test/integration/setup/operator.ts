@@ -40,7 +40,7 @@ export interface OperatorOptions {
   /** Periodic resync of every cached object (ms); default off. */
   readonly resyncPeriodMs?: number
   readonly concurrency?: number
-  /** Name resolution for egress `dns` names; default: the system resolver configuration. */
+  /** Name resolution for egress `dns` names; default: every name NXDOMAIN (hermetic). */
   readonly dns?: Layer.Layer<Dns>
 }
 
@@ -127,7 +127,8 @@ export const startOperator = async (
     ...(options.resyncPeriodMs !== undefined ? { resyncPeriodMs: options.resyncPeriodMs } : {}),
   }).pipe(
     Layer.provideMerge(client),
-    Layer.merge(Layer.mergeAll(options.dns ?? Dns.layer(), DnsMemory.layer)),
+    // Default: every name is NXDOMAIN, never the system resolver (no test touches the internet).
+    Layer.merge(Layer.mergeAll(options.dns ?? Dns.layerTest({}), DnsMemory.layer)),
   )
   let metricsText: () => Promise<string> = () => Promise.resolve("")
   const program = Effect.gen(function* () {

@@ -7,10 +7,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { homedir, tmpdir } from "node:os"
 import { dirname, join } from "node:path"
-import { describe, expect, test, vi } from "vitest"
+import { describe, expect, onTestFinished, test, vi } from "vitest"
 import { parseAllDocuments } from "yaml"
 import { kubectlPromise } from "../../../src/localcluster/kubectl.ts"
 import { controllerRegistry } from "../../../src/operator/controllers.ts"
+import { startLocalDns } from "../setup/dns.ts"
 import { portEnv, processesMentioning, repoRoot, start } from "./support.ts"
 
 const examples = readdirSync(join(repoRoot, "deploy", "examples"))
@@ -39,8 +40,11 @@ interface Listed {
 describe("npm start without a kubeconfig", () => {
   test("local control plane + operator + examples; Ctrl-C leaves nothing behind", async () => {
     const { health: _, ...ports } = await portEnv()
+    const dns = await startLocalDns()
+    onTestFinished(() => dns.close())
     const op = start(["node", "src/main.ts"], {
       PATH: process.env.PATH,
+      LANGOP_DNS_SERVERS: dns.server,
       HOME: mkdtempSync(join(tmpdir(), "langop-nohome-")),
       XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"),
       ...ports,
