@@ -81,14 +81,17 @@ const terminatingOrGone = (ns: string) =>
     return n === undefined || n.metadata.deletionTimestamp !== undefined
   })
 
+/** Periodic resync of the test operator (the no-write test waits for one). */
+const RESYNC_MS = 3_000
 let operator: RunningOperator
 const clusters: Array<string> = []
 
 beforeAll(async () => {
   await installCrds()
-  operator = await startOperator([
-    languageClusterController({ fieldManager: "langop-operator", dependencyWait: "1 second" }),
-  ])
+  operator = await startOperator(
+    [languageClusterController({ fieldManager: "langop-operator", dependencyWait: "1 second" })],
+    { resyncPeriodMs: RESYNC_MS },
+  )
 })
 
 afterAll(async () => {
@@ -241,6 +244,16 @@ describe("LanguageCluster", () => {
       async () => (await operator.reconciles("languagecluster")) >= reconcilesBefore + 2,
     )
     await new Promise((r) => setTimeout(r, 1000))
+    expect(mine().slice(writesBefore)).toEqual([])
+
+    // A periodic resync with nothing touched reconciles again and writes nothing either.
+    const resyncFrom = await operator.reconciles("languagecluster")
+    await eventually(
+      "a periodic resync",
+      async () => (await operator.reconciles("languagecluster")) > resyncFrom,
+      3 * RESYNC_MS,
+    )
+    await new Promise((r) => setTimeout(r, 500))
     expect(mine().slice(writesBefore)).toEqual([])
   })
 })

@@ -197,6 +197,26 @@ describe("agent env (README §6.1)", () => {
       expect(names(envOf(agent({ executionMode: mode }))).includes("AGENT_WEBHOOK_PORT")).toBe(has)
   })
 
+  it.each(["redis", "postgres", "s3"] as const)(
+    "%s memory: the URL comes from the Secret by reference (default key api-key), never as a value",
+    (type) => {
+      const world: World = { secrets: { store: ["url", "api-key"] } }
+      const withKey = envOf(
+        agent({ memoryStore: { type, connectionSecretRef: { name: "store", key: "url" } } }),
+        world,
+      )
+      expect(withKey.filter((l) => l.startsWith("MEMORY_"))).toEqual([
+        `MEMORY_STORE_TYPE=${type}`,
+        "MEMORY_STORE_URL<-store/url",
+      ])
+      const defaultKey = envOf(
+        agent({ memoryStore: { type, connectionSecretRef: { name: "store" } } }),
+        world,
+      )
+      expect(defaultKey).toContain("MEMORY_STORE_URL<-store/api-key")
+    },
+  )
+
   it("ephemeral memory: type only, no URL; retention only when set", () => {
     const env = envOf(agent({ memoryStore: { type: "ephemeral", retentionPolicy: { maxMessages: 5 } } }))
     expect(env.filter((l) => l.startsWith("MEMORY_"))).toEqual([
