@@ -91,6 +91,7 @@ interface World {
 
 let op: RunningOperator | undefined
 let dnsScope: Scope.Closeable | undefined
+let dnsServer: DnsTestServer | undefined
 let world: World | undefined
 
 const get = (): World => {
@@ -222,6 +223,7 @@ beforeAll(async () => {
       }),
     ),
   )
+  dnsServer = dns
   world = await setUp(dns)
 })
 
@@ -411,6 +413,47 @@ describe("egress policies written by the reconcilers (end-to-end example), check
       ["support", toIp("203.0.113.10", 80), false],
       ["support", toIp("198.51.100.9", 443), false],
     ])
+  })
+
+  test("re-resolving the same addresses in another order writes nothing (one write when they change)", async () => {
+    const { kc, ns } = get()
+    const dns = dnsServer
+    if (dns === undefined) throw new Error("no DNS server")
+    const records = (a: ReadonlyArray<string>) => ({
+      "api.example.com": { a },
+      "mirror.example.org": { a: ["198.51.100.9"] },
+      "api.openai.com": { a: [OPENAI_IP] },
+    })
+    const cidrs = async () =>
+      JSON.stringify((await getJson("networkpolicy", ns, "support"))?.spec ?? {}).match(
+        /203\.0\.113\.1[01]\/32/gu,
+      ) ?? []
+    // A second address appears: the policy gains it (the previous test left `api.example.com` in the spec).
+    dns.setRecords(records(["203.0.113.10", "203.0.113.11"]))
+    await vi.waitFor(
+      async () => expect(new Set(await cidrs())).toEqual(new Set(["203.0.113.10/32", "203.0.113.11/32"])),
+      poll,
+    )
+    const rv = String(
+      ((await getJson("networkpolicy", ns, "support"))?.metadata as Json | undefined)?.resourceVersion,
+    )
+    const events: Array<string> = []
+    const watch = await new Watch(kc).watch(
+      `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`,
+      { fieldSelector: "metadata.name=support", resourceVersion: rv, allowWatchBookmarks: false },
+      (phase) => events.push(phase),
+      () => {},
+    )
+    try {
+      // The same two addresses, answered in the other order, across several resyncs that resolve again.
+      dns.setRecords(records(["203.0.113.11", "203.0.113.10"]))
+      const asked = dns.queries.length
+      await new Promise((r) => setTimeout(r, 4 * RESYNC_MS))
+      expect(dns.queries.slice(asked).some((q) => q.startsWith("api.example.com"))).toBe(true)
+      expect(events).toEqual([])
+    } finally {
+      watch.abort()
+    }
   })
 
   test("an egress rule of the embedded sidecar tool reaches the agent's pods (README §9 defect 5)", async () => {
