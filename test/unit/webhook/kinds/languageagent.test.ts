@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest"
 import { agentAdmission, agentRuleCatalog } from "../../../../src/webhook/kinds/languageagent.ts"
-import { checkRow, expectCovered, failingLookup, mutate, NS, type Row, withSpec } from "./support.ts"
+import {
+  checkRow,
+  expectCovered,
+  failingLookup,
+  mutate,
+  NS,
+  type Row,
+  restrictedPodRows,
+  withSpec,
+} from "./support.ts"
 
 const agent = {
   apiVersion: "langop.io/v1alpha1",
@@ -14,27 +23,7 @@ const long = (n: number) => `a${"b".repeat(n - 1)}`
 const egress = (rules: ReadonlyArray<unknown>) => a({ egress: rules })
 
 const rows: ReadonlyArray<Row> = [
-  {
-    name: "securityContext within the restricted Pod Security Standard: a non-root uid and fsGroup are fine",
-    object: a({ securityContext: { runAsUser: 1000, runAsNonRoot: true, fsGroup: 2000 } }),
-  },
-  {
-    name: "securityContext: root, runAsNonRoot false, Unconfined seccomp and hostProcess are denied",
-    object: a({
-      securityContext: {
-        runAsUser: 0,
-        runAsNonRoot: false,
-        seccompProfile: { type: "Unconfined" },
-        windowsOptions: { hostProcess: true },
-      },
-    }),
-    deny: [
-      "spec.securityContext.runAsNonRoot: must not be false: generated Pods meet the restricted Pod Security Standard and run as non-root",
-      "spec.securityContext.runAsUser: must not be 0 (root): generated Pods meet the restricted Pod Security Standard, so a root user could not start; use the image's non-root uid",
-      "spec.securityContext.seccompProfile.type: Unconfined is not allowed: generated Pods meet the restricted Pod Security Standard (RuntimeDefault or Localhost)",
-      "spec.securityContext.windowsOptions.hostProcess: must not be true: generated Pods meet the restricted Pod Security Standard",
-    ],
-  },
+  ...restrictedPodRows((spec) => a(spec)),
   { name: "a minimal valid agent is allowed without warnings", object: agent },
   {
     name: "name longer than 63 characters",

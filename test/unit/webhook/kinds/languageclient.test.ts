@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest"
 import { clientAdmission, clientRuleCatalog } from "../../../../src/webhook/kinds/languageclient.ts"
-import { checkRow, expectCovered, failingLookup, mutate, NS, type Row, withSpec } from "./support.ts"
+import {
+  checkRow,
+  expectCovered,
+  failingLookup,
+  mutate,
+  NS,
+  type Row,
+  restrictedPodRows,
+  withSpec,
+} from "./support.ts"
 
 const client = {
   apiVersion: "langop.io/v1alpha1",
@@ -12,27 +21,7 @@ const c = (spec: Record<string, unknown>, metadata: Record<string, unknown> = {}
   withSpec(client, spec, metadata)
 
 const rows: ReadonlyArray<Row> = [
-  {
-    name: "securityContext within the restricted Pod Security Standard: a non-root uid and fsGroup are fine",
-    object: c({ securityContext: { runAsUser: 1000, runAsNonRoot: true, fsGroup: 2000 } }),
-  },
-  {
-    name: "securityContext: root, runAsNonRoot false, Unconfined seccomp and hostProcess are denied",
-    object: c({
-      securityContext: {
-        runAsUser: 0,
-        runAsNonRoot: false,
-        seccompProfile: { type: "Unconfined" },
-        windowsOptions: { hostProcess: true },
-      },
-    }),
-    deny: [
-      "spec.securityContext.runAsNonRoot: must not be false: generated Pods meet the restricted Pod Security Standard and run as non-root",
-      "spec.securityContext.runAsUser: must not be 0 (root): generated Pods meet the restricted Pod Security Standard, so a root user could not start; use the image's non-root uid",
-      "spec.securityContext.seccompProfile.type: Unconfined is not allowed: generated Pods meet the restricted Pod Security Standard (RuntimeDefault or Localhost)",
-      "spec.securityContext.windowsOptions.hostProcess: must not be true: generated Pods meet the restricted Pod Security Standard",
-    ],
-  },
+  ...restrictedPodRows((spec) => c(spec)),
   { name: "a minimal valid client is allowed without warnings", object: client },
   {
     name: "the name is a DNS-1035 label",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { toolAdmission, toolRuleCatalog } from "../../../../src/webhook/kinds/languagetool.ts"
-import { checkRow, expectCovered, mutate, NS, type Row, withSpec } from "./support.ts"
+import { checkRow, expectCovered, mutate, NS, type Row, restrictedPodRows, withSpec } from "./support.ts"
 
 const tool = {
   apiVersion: "langop.io/v1alpha1",
@@ -13,27 +13,7 @@ const t = (spec: Record<string, unknown>, metadata: Record<string, unknown> = {}
 const name = (n: number) => `t${"x".repeat(n - 1)}`
 
 const rows: ReadonlyArray<Row> = [
-  {
-    name: "securityContext within the restricted Pod Security Standard: a non-root uid and fsGroup are fine",
-    object: t({ securityContext: { runAsUser: 1000, runAsNonRoot: true, fsGroup: 2000 } }),
-  },
-  {
-    name: "securityContext: root, runAsNonRoot false, Unconfined seccomp and hostProcess are denied",
-    object: t({
-      securityContext: {
-        runAsUser: 0,
-        runAsNonRoot: false,
-        seccompProfile: { type: "Unconfined" },
-        windowsOptions: { hostProcess: true },
-      },
-    }),
-    deny: [
-      "spec.securityContext.runAsNonRoot: must not be false: generated Pods meet the restricted Pod Security Standard and run as non-root",
-      "spec.securityContext.runAsUser: must not be 0 (root): generated Pods meet the restricted Pod Security Standard, so a root user could not start; use the image's non-root uid",
-      "spec.securityContext.seccompProfile.type: Unconfined is not allowed: generated Pods meet the restricted Pod Security Standard (RuntimeDefault or Localhost)",
-      "spec.securityContext.windowsOptions.hostProcess: must not be true: generated Pods meet the restricted Pod Security Standard",
-    ],
-  },
+  ...restrictedPodRows((spec) => t(spec)),
   { name: "a minimal valid tool is allowed without warnings", object: tool },
   {
     name: "the name is a DNS-1035 label (it names a Service)",
