@@ -271,6 +271,47 @@ describe("LanguagePersona controller", () => {
     })
   })
 
+  test("pointing a persona at another parent re-renders it from the new chain", async ({ namespace: ns }) => {
+    await applyExamples(ns)
+    await phaseIs(ns, "support-agent", "Ready")
+    const formalPrompt = "You are a formal assistant for enterprise customers."
+    await run(
+      ["apply", "-n", ns, "-f", "-"],
+      JSON.stringify({
+        apiVersion: "langop.io/v1alpha1",
+        kind: "LanguagePersona",
+        metadata: { name: "formal-base" },
+        spec: {
+          displayName: "Formal",
+          description: "Formal tone for enterprise customers.",
+          systemPrompt: formalPrompt,
+          tone: "formal",
+          language: "de",
+        },
+      }),
+    )
+    await phaseIs(ns, "formal-base", "Ready")
+    await run([
+      "patch",
+      "languagepersona",
+      "support-agent",
+      "-n",
+      ns,
+      "--type",
+      "merge",
+      "-p",
+      JSON.stringify({ spec: { parentPersona: { name: "formal-base" } } }),
+    ])
+    const cm = await eventually("re-rendered from the new parent", async () => {
+      const c = await configMap(ns, "support-agent")
+      return c?.data?.prompt?.startsWith(`${formalPrompt}\n\nYou work in first-line product support.`)
+        ? c
+        : undefined
+    })
+    expect(cm.data?.prompt).not.toContain("You are a helpful assistant.")
+    expect(JSON.parse(cm.data?.["effective.json"] ?? "{}")).toMatchObject({ tone: "formal", language: "de" })
+  })
+
   test("a reconcile or resync with nothing changed makes no write", async ({ namespace: ns }) => {
     await applyExamples(ns)
     await phaseIs(ns, "helpful-base", "Ready")
