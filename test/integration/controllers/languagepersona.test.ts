@@ -316,8 +316,22 @@ describe("LanguagePersona controller", () => {
     await applyExamples(ns)
     await phaseIs(ns, "helpful-base", "Ready")
     await phaseIs(ns, "support-agent", "Ready")
-    // Let the reconciles triggered by our own writes run out.
-    await new Promise((r) => setTimeout(r, 1_000))
+    // Let the reconciles triggered by our own writes run out: a whole reconcile of the persona
+    // completes without any write in the namespace.
+    await eventually(
+      "a reconcile without writes",
+      async () => {
+        const writes = writesIn(ns).length
+        const done = reconciles.get(`${ns}/helpful-base`) ?? 0
+        await eventually(
+          "one more reconcile",
+          async () => (reconciles.get(`${ns}/helpful-base`) ?? 0) > done,
+          RESYNC_MS * 4,
+        )
+        return writesIn(ns).length === writes
+      },
+      RESYNC_MS * 20,
+    )
     const before = writesIn(ns).length
     const key = `${ns}/helpful-base`
     const count = reconciles.get(key) ?? 0

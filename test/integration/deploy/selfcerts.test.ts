@@ -196,13 +196,18 @@ describe("self-managed certificates (forced short validity)", () => {
       },
     )
 
-    // 25 s: > 2 serving validities and one CA rotation. Probe every 200 ms; record what is served.
+    // Probe without pause until the server has presented three serving certificates (two rotations,
+    // no restart) and the CA has changed once; every admission request meanwhile must succeed.
     const served = new Set<string>()
     const cas = new Set<string>()
     const failures: Array<string> = []
     let probes = 0
-    const until = Date.now() + 25_000
-    while (Date.now() < until) {
+    const deadline = Date.now() + 150_000
+    while (served.size < 3 || cas.size < 2) {
+      if (Date.now() > deadline)
+        throw new Error(
+          `no rotation seen: ${served.size} certificates, ${cas.size} CAs after ${probes} probes`,
+        )
       const tone = await dryRunPersona(probes++)
       if (Result.isFailure(tone)) failures.push(`${new Date().toISOString()} ${tone.failure.message}`)
       else if (tone.success !== "professional") failures.push(`not defaulted: tone=${String(tone.success)}`)
@@ -211,13 +216,9 @@ describe("self-managed certificates (forced short validity)", () => {
       served.add(cert.fingerprint256)
       const data = await secretData()
       if (data !== undefined) cas.add(data.caBundle.split("-----END CERTIFICATE-----")[0] ?? "")
-      await new Promise((r) => setTimeout(r, 200))
     }
+    console.log(`${probes} admission requests across ${served.size} certificates and ${cas.size} CAs`)
     expect(failures).toEqual([])
-    expect(probes).toBeGreaterThan(40)
-    // Rotated: the server presented at least three different certificates (no restart), the CA changed.
-    expect(served.size).toBeGreaterThanOrEqual(3)
-    expect(cas.size).toBeGreaterThanOrEqual(2)
     // The bundle still matches the Secret in every webhook.
     const data = await secretData()
     for (const b of await caBundles()) expect(b).toBe(data?.caBundleB64)

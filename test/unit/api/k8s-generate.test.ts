@@ -1,17 +1,11 @@
-import { execFileSync } from "node:child_process"
-import { existsSync, readFileSync } from "node:fs"
-import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import {
   closureOf,
   type Definitions,
   exportNames,
   generate,
-  loadDefinitions,
   sourceOf,
 } from "../../../src/api/k8s/generate.ts"
-import { SOURCE } from "../../../src/api/k8s/generated.ts"
-import { ROOTS } from "../../../src/api/k8s/roots.ts"
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const source = { module: "k8s.io/kubernetes", version: "v0.0.0-test" }
@@ -116,25 +110,5 @@ describe("generator", () => {
       version: "v1.37.2",
     })
     expect(() => sourceOf("/tmp/spec")).toThrow(/cannot tell/)
-  })
-})
-
-/** The pinned module's OpenAPI directory, when it is already in the local Go module cache. */
-const cachedSpecDir = (): string | undefined => {
-  try {
-    const cache = execFileSync("go", ["env", "GOMODCACHE"], { encoding: "utf8" }).trim()
-    const dir = join(cache, `${SOURCE.module}@${SOURCE.version}`, "api", "openapi-spec", "v3")
-    return existsSync(dir) ? dir : undefined
-  } catch {
-    return undefined
-  }
-}
-const specDir = cachedSpecDir()
-
-describe.skipIf(specDir === undefined)("committed generated.ts", () => {
-  it("is what the generator writes for the pinned upstream documents", () => {
-    const { definitions: upstream } = loadDefinitions(specDir ?? "")
-    const committed = readFileSync(new URL("../../../src/api/k8s/generated.ts", import.meta.url), "utf8")
-    expect(generate(upstream, ROOTS, SOURCE)).toBe(committed)
   })
 })
