@@ -199,7 +199,7 @@ export const makeTransport = (kc: KubeConfig): Effect.Effect<Transport, never, S
             "server.address": host,
             "k8s.resource": operationOf(req).resource,
           }),
-          "client",
+          { kind: "client", childOnly: true },
         ),
       )
 

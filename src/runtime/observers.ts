@@ -7,7 +7,7 @@
 // Tracing follows the same rule: `traced` wraps an effect in a span only while `TracingEnabled` is
 // set (by the OTLP tracing layer), so with tracing off no span object, attribute record or stack
 // capture is made.
-import { Context, Effect, type Tracer } from "effect"
+import { Context, Effect, Option, type Tracer } from "effect"
 
 /** One finished API request attempt (client-go's rest_client metrics). */
 export interface ApiCall {
@@ -43,14 +43,33 @@ export const TracingEnabled = Context.Reference<boolean>("langop/TracingEnabled"
 
 /**
  * Runs `self` in a span named `name` when tracing is on; otherwise runs it unchanged. `attributes`
- * is only evaluated when a span is made.
+ * is only evaluated when a span is made. `childOnly` spans are made only under another span (API
+ * calls: traced inside a reconcile or an admission request, but not the informers' lists and
+ * watches or the Lease renewals every few seconds, which would be a stream of lone spans).
  */
 export const traced =
-  (name: string, attributes: () => Record<string, unknown>, kind: Tracer.SpanKind = "internal") =>
-  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.flatMap(Effect.service(TracingEnabled), (on) =>
-      on ? Effect.withSpan(self, name, { attributes: attributes(), kind, captureStackTrace: false }) : self,
+  (
+    name: string,
+    attributes: () => Record<string, unknown>,
+    options: { readonly kind?: Tracer.SpanKind; readonly childOnly?: boolean } = {},
+  ) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+    const span = () =>
+      Effect.withSpan(self, name, {
+        attributes: attributes(),
+        kind: options.kind ?? "internal",
+        captureStackTrace: false,
+      })
+    return Effect.flatMap(Effect.service(TracingEnabled), (on) =>
+      !on
+        ? self
+        : options.childOnly === true
+          ? Effect.flatMap(Effect.option(Effect.currentParentSpan), (parent) =>
+              Option.isSome(parent) ? span() : self,
+            )
+          : span(),
     )
+  }
 
 /** Sets an attribute on the current span when tracing is on. */
 export const spanAttribute = (key: string, value: unknown): Effect.Effect<void> =>

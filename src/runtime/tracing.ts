@@ -5,8 +5,9 @@
 // - off unless OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is set: then no
 //   tracer is installed and `traced` (observers.ts) makes no span at all;
 // - on: reconciles, API requests and admission requests become spans (observers.ts `traced`), batched
-//   and POSTed in the background; an unreachable collector costs dropped spans and a log line, never
-//   a failed reconcile; closing the layer's scope flushes what is buffered (bounded wait);
+//   and POSTed in the background; an unreachable collector costs dropped spans (Effect's exporter
+//   retries 3 times, then pauses 60 s and says so at debug level), never a failed or slower
+//   reconcile; closing the layer's scope flushes what is buffered (bounded wait);
 // - sampling follows OTEL_TRACES_SAMPLER (parent-based by default, so a sampled parent keeps its
 //   children and an unsampled one drops them).
 import { Context, Duration, Effect, Layer, Option, Tracer } from "effect"

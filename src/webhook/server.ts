@@ -155,7 +155,7 @@ const route = <R>(entry: HandlerEntry<R>, context: Context.Context<R>, maxBodyBy
         ),
       ),
       (self) => observed(entry.path, self),
-      traced(`admission ${entry.path}`, () => ({ webhook: entry.path }), "server"),
+      traced(`admission ${entry.path}`, () => ({ webhook: entry.path }), { kind: "server" }),
     ),
   )
 }

@@ -118,9 +118,19 @@ describe("samplers", () => {
 describe("traced", () => {
   const work = Effect.succeed(1).pipe(
     Effect.tap(() => spanAttribute("result", "success")),
-    traced("GET configmaps", () => ({ "url.path": "/api/v1/configmaps" }), "client"),
+    traced("GET configmaps", () => ({ "url.path": "/api/v1/configmaps" }), {
+      kind: "client",
+      childOnly: true,
+    }),
     traced("reconcile things", () => ({ controller: "things", key: "ns/a" })),
   )
+
+  it("makes a child-only span only under another span", () => {
+    const { spans, tracer } = recorder()
+    const lone = Effect.succeed(1).pipe(traced("GET leases", () => ({}), { kind: "client", childOnly: true }))
+    Effect.runSync(lone.pipe(Effect.withTracer(tracer), Effect.provideService(TracingEnabled, true)))
+    expect(spans).toHaveLength(0)
+  })
 
   it("makes no span while tracing is off, even with a tracer installed", () => {
     const { spans, tracer } = recorder()
