@@ -192,13 +192,16 @@ export const makeTransport = (kc: KubeConfig): Effect.Effect<Transport, never, S
         (self) => observed(req, self, (r) => r.status),
         Effect.tap((r) => spanAttribute("http.response.status_code", r.status)),
         traced(
-          operationOf(req).name,
-          () => ({
-            "http.request.method": req.method,
-            "url.path": req.path,
-            "server.address": host,
-            "k8s.resource": operationOf(req).resource,
-          }),
+          () => operationOf(req).name,
+          () => {
+            const resource = operationOf(req).resource
+            return {
+              "http.request.method": req.method,
+              "url.path": req.path,
+              "server.address": host,
+              ...(resource === undefined ? {} : { "k8s.resource": resource }),
+            }
+          },
           { kind: "client", childOnly: true },
         ),
       )

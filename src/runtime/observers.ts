@@ -43,19 +43,19 @@ export const TracingEnabled = Context.Reference<boolean>("langop/TracingEnabled"
 
 /**
  * Runs `self` in a span named `name` when tracing is on; otherwise runs it unchanged. `attributes`
- * is only evaluated when a span is made. `childOnly` spans are made only under another span (API
+ * (and `name`, when a function) are only evaluated when a span is made. `childOnly` spans are made only under another span (API
  * calls: traced inside a reconcile or an admission request, but not the informers' lists and
  * watches or the Lease renewals every few seconds, which would be a stream of lone spans).
  */
 export const traced =
   (
-    name: string,
+    name: string | (() => string),
     attributes: () => Record<string, unknown>,
     options: { readonly kind?: Tracer.SpanKind; readonly childOnly?: boolean } = {},
   ) =>
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
     const span = () =>
-      Effect.withSpan(self, name, {
+      Effect.withSpan(self, typeof name === "string" ? name : name(), {
         attributes: attributes(),
         kind: options.kind ?? "internal",
         captureStackTrace: false,

@@ -2,6 +2,7 @@
 // only while tracing is on.
 import { Context, Effect, Exit, Option, Tracer } from "effect"
 import { describe, expect, it } from "vitest"
+import { operationOf } from "../../../src/kube/transport.ts"
 import { spanAttribute, TracingEnabled, traced } from "../../../src/runtime/observers.ts"
 import { tracingOptionsFromSettings, withSampler } from "../../../src/runtime/tracing.ts"
 import { settingsFrom } from "../../../src/settings.ts"
@@ -112,6 +113,25 @@ describe("samplers", () => {
     expect(withSampler(tracer, "always_off", 1).span(root(true)).sampled).toBe(false)
     expect(withSampler(tracer, "traceidratio", 1).span(root(true)).sampled).toBe(true)
     expect(spans).toHaveLength(5)
+  })
+})
+
+describe("API call span names", () => {
+  it("name the verb and the resource, never the object", () => {
+    const op = (method: "GET" | "PATCH", path: string) => operationOf({ method, path })
+    expect(op("GET", "/api/v1/namespaces/ns/configmaps/a")).toEqual({
+      name: "GET configmaps",
+      resource: "configmaps",
+    })
+    expect(op("GET", "/api/v1/namespaces/ns")).toEqual({ name: "GET namespaces", resource: "namespaces" })
+    expect(op("PATCH", "/apis/apps/v1/namespaces/ns/deployments/web/status")).toEqual({
+      name: "PATCH deployments/status",
+      resource: "deployments",
+    })
+    expect(op("GET", "/apis/langop.io/v1alpha1/languageclusters")).toMatchObject({
+      name: "GET languageclusters",
+    })
+    expect(op("GET", "/version")).toEqual({ name: "GET /version" })
   })
 })
 
