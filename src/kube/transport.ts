@@ -74,7 +74,8 @@ export const makeTransport = (kc: KubeConfig): Effect.Effect<Transport, never, S
     const cluster = kc.getCurrentCluster()
     if (cluster === null) return yield* Effect.die(new Error("kubeconfig has no current cluster"))
     const server = cluster.server
-    const host = new URL(server).host
+    // As written in the kubeconfig, like client-go's `host` label: URL.host would drop `:443`.
+    const host = server.replace(/^[a-z]+:\/\//iu, "").split("/")[0] ?? server
     const secure = server.startsWith("https:")
     const probe: https.RequestOptions = {}
     yield* Effect.promise(() => kc.applyToHTTPSOptions(probe))
