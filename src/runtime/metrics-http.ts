@@ -57,6 +57,11 @@ export const makeHttpMetrics = (registry: Registry): HttpMetrics => {
       },
     },
     admission: {
+      // As controller-runtime's instrumented hook: the gauge and the likeliest codes exist at zero.
+      registered: (webhook) => {
+        webhookInFlight.set({ webhook }, 0)
+        for (const code of ["200", "500"]) webhookTotal.inc({ webhook, code }, 0)
+      },
       started: (webhook) => {
         const started = performance.now()
         webhookInFlight.inc({ webhook })

@@ -28,12 +28,14 @@ export const ApiCallObserver = Context.Reference<ApiCallObserverShape>("langop/A
 })
 
 export interface AdmissionObserverShape {
+  /** Called once per webhook path when the server starts serving it. */
+  readonly registered: (webhook: string) => void
   /** Called when a review arrives at `webhook` (the path); the returned function when it is answered. */
   readonly started: (webhook: string) => (code: number) => void
 }
 
 export const AdmissionObserver = Context.Reference<AdmissionObserverShape>("langop/AdmissionObserver", {
-  defaultValue: () => ({ started: () => () => undefined }),
+  defaultValue: () => ({ registered: () => undefined, started: () => () => undefined }),
 })
 
 /** True while an exporting tracer is installed (see tracing.ts). */

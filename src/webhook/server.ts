@@ -196,6 +196,8 @@ export const layer = <R>(
         )
       }
       const routes = Layer.mergeAll(healthz, ...table.map((entry) => route(entry, context, maxBodyBytes)))
+      const observer = yield* Effect.service(AdmissionObserver)
+      for (const entry of table) observer.registered(entry.path)
       yield* Layer.build(
         HttpRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
           Layer.provide(

@@ -353,6 +353,11 @@ describe("observability on the control plane", () => {
       expect(value(after, `controller_runtime_webhook_requests_total{${hook},code="200"}`)).toBeGreaterThan(0)
       expect(value(after, `controller_runtime_webhook_latency_seconds_count{${hook}}`)).toBeGreaterThan(0)
       expect(value(after, `controller_runtime_webhook_requests_in_flight{${hook}}`)).toBe(0)
+      // A path no request reached yet has its series at zero (as controller-runtime registers them).
+      expect(value(after, 'controller_runtime_webhook_requests_in_flight{webhook="/mutate/pods"}')).toBe(0)
+      expect(
+        value(after, 'controller_runtime_webhook_requests_total{webhook="/mutate/pods",code="500"}'),
+      ).toBe(0)
     },
     TIMEOUT,
   )

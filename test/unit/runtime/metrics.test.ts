@@ -129,6 +129,7 @@ describe("runtime metrics", () => {
       const admission = yield* Effect.service(AdmissionObserver)
       api.record({ method: "GET", host: "10.0.0.1:6443", code: "200", seconds: 0.02 })
       api.record({ method: "PATCH", host: "10.0.0.1:6443", code: "<error>", seconds: 0.3 })
+      admission.registered("/mutate/pods")
       const done = admission.started("/validate/languageagents")
       let t = yield* text
       assert.strictEqual(
@@ -165,6 +166,12 @@ describe("runtime metrics", () => {
         value(t, 'controller_runtime_webhook_latency_seconds_count{webhook="/validate/languageagents"}'),
         1,
       )
+      assert.strictEqual(value(t, 'controller_runtime_webhook_requests_in_flight{webhook="/mutate/pods"}'), 0)
+      for (const code of ["200", "500"])
+        assert.strictEqual(
+          value(t, `controller_runtime_webhook_requests_total{webhook="/mutate/pods",code="${code}"}`),
+          0,
+        )
     }).pipe(Effect.provide(RuntimeMetrics.layer)),
   )
 
