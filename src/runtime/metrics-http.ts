@@ -7,8 +7,8 @@ import type { AdmissionObserverShape, ApiCallObserverShape } from "./observers.t
 
 /** client-go's request latency buckets. */
 const restBuckets = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60]
-/** Prometheus' default buckets, which controller-runtime's webhook latency histogram uses. */
-const defaultBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+/** controller-runtime's webhook latency buckets: 10 ns × 10^i, i = 0…11 (as its workqueue's). */
+const webhookBuckets = Array.from({ length: 12 }, (_, i) => 1e-8 * 10 ** i)
 
 export interface HttpMetrics {
   readonly apiCalls: ApiCallObserverShape
@@ -40,7 +40,7 @@ export const makeHttpMetrics = (registry: Registry): HttpMetrics => {
     name: "controller_runtime_webhook_latency_seconds",
     help: "Histogram of the latency of processing admission requests",
     labelNames: ["webhook"],
-    buckets: defaultBuckets,
+    buckets: webhookBuckets,
     registers,
   })
   const webhookInFlight = new Gauge({
