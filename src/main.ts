@@ -26,10 +26,11 @@ import { runOutOfCluster } from "./operator/outofcluster.ts"
 import { checkPermissions, checkPorts, checkReachable } from "./operator/preflight.ts"
 import { deployedComponents } from "./operator/rbac.ts"
 import { managerProblem, type RunningOperator, startOperator } from "./operator/run.ts"
-import { loggingLayer } from "./runtime/logging.ts"
+import { loggingLayer, parseLogLevel } from "./runtime/logging.ts"
+import { tracingLayer, tracingOptionsFromSettings } from "./runtime/tracing.ts"
 import { Settings, type SettingsShape } from "./settings.ts"
 
-const usage = "usage: npm start [-- --install]"
+const usage = "usage: npm start [-- --install] [--zap-log-level=debug|info|error|<verbosity>]"
 
 const say = (line: string) => {
   process.stderr.write(`${line}\n`)
@@ -40,7 +41,12 @@ const parseCommandLine = (argv: ReadonlyArray<string>) =>
     try: () =>
       parseArgs({
         args: [...argv],
-        options: { install: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+        options: {
+          install: { type: "boolean", default: false },
+          help: { type: "boolean", short: "h" },
+          // controller-runtime's flag, so Deployments written for Go operators keep working.
+          "zap-log-level": { type: "string" },
+        },
         strict: true,
       }).values,
     catch: (e) => new StartupError({ message: `${firstLine(e)} (${usage}).` }),
@@ -52,6 +58,19 @@ const readSettings = Effect.gen(function* () {
   Effect.provide(Settings.layer),
   Effect.mapError((e) => new StartupError({ message: settingProblem(e.message) })),
 )
+
+/** `--zap-log-level` wins over LANGOP_LOG_LEVEL, as a flag over the environment. */
+const withLogLevelFlag = (settings: SettingsShape, flag: string | undefined) => {
+  if (flag === undefined) return Effect.succeed(settings)
+  const level = parseLogLevel(flag)
+  return level === undefined
+    ? Effect.fail(
+        new StartupError({
+          message: `--zap-log-level: "${flag}" is not a level; use trace, debug, info, warn, error or a verbosity of 1 or more (${usage}).`,
+        }),
+      )
+    : Effect.succeed({ ...settings, logLevel: level })
+}
 
 /** Waits for the manager; it only ends by dying, which becomes a sentence. */
 const superviseManager = (settings: SettingsShape, running: RunningOperator) =>
@@ -90,7 +109,10 @@ const program = (argv: ReadonlyArray<string>) =>
       say(`${usage}\n(see the header of src/main.ts and the settings in src/settings.ts)`)
       return
     }
-    const settings = yield* readSettings
+    const settings = yield* withLogLevelFlag(yield* readSettings, args["zap-log-level"])
+    const tracing = tracingOptionsFromSettings(settings)
+    if (typeof tracing === "string")
+      return yield* new StartupError({ message: `invalid settings: ${tracing}.` })
     const main = Effect.gen(function* () {
       const access = yield* findClusterAccess()
       // Before anything slow (a first local build takes minutes): the ports must be free.
@@ -127,7 +149,10 @@ const program = (argv: ReadonlyArray<string>) =>
         }
       }
     })
-    yield* Effect.scoped(main).pipe(Effect.provide(loggingLayer(settings.logLevel)))
+    yield* Effect.scoped(main).pipe(
+      Effect.provide(tracingLayer(tracing)),
+      Effect.provide(loggingLayer(settings.logLevel)),
+    )
   })
 
 const reported = (argv: ReadonlyArray<string>) =>

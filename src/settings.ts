@@ -89,6 +89,16 @@ const bind = (env: string, def: string, description: string) =>
       Config.map(parseBindAddress),
     ),
   )
+/** An absolute http(s) URL, or unset. */
+const url = (env: string, description: string) =>
+  row(
+    env,
+    "(unset)",
+    description,
+    Config.option(
+      Config.schema(Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/]+(\/\S*)?$/u)), env),
+    ).pipe(Config.map(Option.getOrUndefined)),
+  )
 const oneOf = <const L extends ReadonlyArray<string>>(
   env: string,
   values: L,
@@ -109,6 +119,56 @@ const definitions = {
     ["trace", "debug", "info", "warn", "error"],
     "info",
     "Minimum level of the JSON log lines. `info` gives one line per reconcile outcome change and every write; `debug` adds every reconcile.",
+  ),
+
+  // --- tracing: the standard OpenTelemetry variables (src/runtime/tracing.ts) ---
+  tracesEndpoint: url(
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "URL spans are POSTed to as is (OTLP/HTTP, e.g. `http://otel-collector:4318/v1/traces`); wins over `OTEL_EXPORTER_OTLP_ENDPOINT`.",
+  ),
+  tracesBaseEndpoint: url(
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "Base URL of an OTLP/HTTP receiver; spans go to `<url>/v1/traces`. With neither endpoint set tracing is off and no span is made. Spans: one per reconcile (controller, key, reconcileID, result) with its API calls as children, one per admission request.",
+  ),
+  tracesProtocol: oneOf(
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ["http/protobuf", "http/json"],
+    "http/protobuf",
+    "OTLP/HTTP body encoding (gRPC is not offered).",
+  ),
+  tracesHeaders: optStr(
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "Extra headers on every export, `key=value,key2=value2` with URL-encoded values (e.g. a collector token).",
+  ),
+  otelServiceName: optStr(
+    "OTEL_SERVICE_NAME",
+    "`service.name` of the spans; unset = `service.name` from `OTEL_RESOURCE_ATTRIBUTES`, else `langop-operator`.",
+  ),
+  otelResourceAttributes: optStr(
+    "OTEL_RESOURCE_ATTRIBUTES",
+    "Resource attributes on every span, `key=value,key2=value2` with URL-encoded values (e.g. `deployment.environment=prod`).",
+  ),
+  tracesSampler: oneOf(
+    "OTEL_TRACES_SAMPLER",
+    [
+      "always_on",
+      "always_off",
+      "traceidratio",
+      "parentbased_always_on",
+      "parentbased_always_off",
+      "parentbased_traceidratio",
+    ],
+    "parentbased_always_on",
+    "Which traces are kept; the parent-based ones follow the parent span's decision.",
+  ),
+  tracesSamplerArg: row(
+    "OTEL_TRACES_SAMPLER_ARG",
+    "1",
+    "Fraction of traces the `traceidratio` samplers keep, 0 to 1.",
+    Config.schema(
+      Schema.NumberFromString.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
+      "OTEL_TRACES_SAMPLER_ARG",
+    ).pipe(Config.withDefault(1)),
   ),
 
   // --- servers ---

@@ -8,11 +8,14 @@
 // and send the request ourselves over ONE keep-alive agent.
 //
 // Guarantees: an interrupted request is destroyed (socket released); a request never fails with a
-// defect — every failure is a typed `KubeError` (network errors are `Transient`, code 0).
+// defect — every failure is a typed `KubeError` (network errors are `Transient`, code 0). Every
+// attempt is reported to the caller's `ApiCallObserver` (client-go's rest_client metrics; a watch
+// when its response head arrives) and, with tracing on, each non-watch request is a client span.
 import * as http from "node:http"
 import * as https from "node:https"
 import type { KubeConfig } from "@kubernetes/client-node"
 import { Cause, Duration, Effect, Queue, type Scope, Stream } from "effect"
+import { ApiCallObserver, spanAttribute, traced } from "../runtime/observers.ts"
 import { classify, type KubeError, parseRetryAfter, parseStatus, Transient } from "./errors.ts"
 
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>
@@ -51,6 +54,17 @@ const buildUrl = (server: string, req: HttpRequest): URL => {
   return url
 }
 
+/** `GET deployments`, `PATCH deployments/status`: the span name of a request (low cardinality). */
+export const operationOf = (req: HttpRequest): { readonly name: string; readonly resource?: string } => {
+  const seg = req.path.split("/").filter((x) => x !== "")
+  let rest = seg[0] === "api" ? seg.slice(2) : seg[0] === "apis" ? seg.slice(3) : []
+  if (rest[0] === "namespaces" && rest.length > 2) rest = rest.slice(2)
+  const resource = rest[0]
+  if (resource === undefined) return { name: `${req.method} ${req.path}` }
+  const sub = rest[2]
+  return { name: `${req.method} ${resource}${sub === undefined ? "" : `/${sub}`}`, resource }
+}
+
 /**
  * Builds a transport for the kubeconfig's current context. The keep-alive agent lives as long as
  * the enclosing scope.
@@ -60,6 +74,8 @@ export const makeTransport = (kc: KubeConfig): Effect.Effect<Transport, never, S
     const cluster = kc.getCurrentCluster()
     if (cluster === null) return yield* Effect.die(new Error("kubeconfig has no current cluster"))
     const server = cluster.server
+    // As written in the kubeconfig, like client-go's `host` label: URL.host would drop `:443`.
+    const host = server.replace(/^[a-z]+:\/\//iu, "").split("/")[0] ?? server
     const secure = server.startsWith("https:")
     const probe: https.RequestOptions = {}
     yield* Effect.promise(() => kc.applyToHTTPSOptions(probe))
@@ -139,6 +155,24 @@ export const makeTransport = (kc: KubeConfig): Effect.Effect<Transport, never, S
       return Array.isArray(h) ? h[0] : h
     }
 
+    /** Reports the attempt to the caller's observer once `self` ends (interruptions are not attempts). */
+    const observed = <A>(req: HttpRequest, self: Effect.Effect<A, KubeError>, status: (a: A) => number) =>
+      Effect.flatMap(Effect.service(ApiCallObserver), (observer) => {
+        const started = performance.now()
+        return Effect.onExit(self, (exit) =>
+          exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)
+            ? Effect.void
+            : Effect.sync(() =>
+                observer.record({
+                  method: req.method,
+                  host,
+                  code: exit._tag === "Success" ? String(status(exit.value)) : "<error>",
+                  seconds: (performance.now() - started) / 1000,
+                }),
+              ),
+        )
+      })
+
     const send: Transport["send"] = (req, timeout = "30 seconds") =>
       Effect.gen(function* () {
         const res = yield* open(req)
@@ -156,12 +190,30 @@ export const makeTransport = (kc: KubeConfig): Effect.Effect<Transport, never, S
               }),
             ),
         }),
+        (self) => observed(req, self, (r) => r.status),
+        Effect.tap((r) => spanAttribute("http.response.status_code", r.status)),
+        traced(
+          () => operationOf(req).name,
+          () => {
+            const resource = operationOf(req).resource
+            return {
+              "http.request.method": req.method,
+              "url.path": req.path,
+              "server.address": host,
+              ...(resource === undefined ? {} : { "k8s.resource": resource }),
+            }
+          },
+          { kind: "client", childOnly: true },
+        ),
       )
 
     const lines: Transport["lines"] = (req) =>
       Stream.unwrap(
         Effect.gen(function* () {
-          const res = yield* Effect.acquireRelease(open(req), (r) => Effect.sync(() => r.destroy()))
+          const res = yield* Effect.acquireRelease(
+            observed(req, open(req), (r) => r.statusCode ?? 0),
+            (r) => Effect.sync(() => r.destroy()),
+          )
           const status = res.statusCode ?? 0
           if (status !== 200) {
             const body = yield* readBody(res, req)

@@ -11,14 +11,17 @@
 // backoff (5 ms → 1000 s) unless it failed with `TerminalError`; a defect is treated like an error
 // (logged, retried) and never stops the controller; `requeueAfter` schedules the key again (the
 // failure backoff is reset); initial-list and resync events are processed after real changes.
-// Every log line inside a reconcile carries controller, namespace, name, key and reconcileID.
-import { Clock, Duration, Effect, Option, Schema, type Scope } from "effect"
+// Every log line inside a reconcile carries logger, controller, controllerGroup, controllerKind,
+// namespace, name, key and reconcileID (controller-runtime's fields). With tracing on, each reconcile
+// is one span (its API calls are child spans) carrying the same identifiers and the result.
+import { Clock, Duration, Effect, type Exit, Option, Schema, type Scope } from "effect"
 import { describeError, isKubeError } from "../kube/errors.ts"
 import { type KubeObject, keyOf, type ObjectMeta, type ObjectRef, refOfKey } from "../kube/objects.ts"
 import type { ResourceDescriptor } from "../kube/resources.ts"
 import type { InformerEvent, InformerSource } from "./informer.ts"
 import type { InformersShape } from "./informers.ts"
-import type { RuntimeMetricsShape } from "./metrics.ts"
+import type { ReconcileOutcome, RuntimeMetricsShape } from "./metrics.ts"
+import { spanAttribute, traced } from "./observers.ts"
 import { makeWorkQueue, type Priority } from "./queue.ts"
 
 export interface ReconcileRequest {
@@ -177,6 +180,16 @@ export interface RunControllerOptions {
   readonly drainTimeoutMs: () => number
 }
 
+/** The metrics `result` label of a finished reconcile. */
+const outcomeOf = (
+  // biome-ignore lint/suspicious/noConfusingVoidType: an Effect.gen without `return` yields void
+  exit: Exit.Exit<ReconcileResult | undefined | void, unknown>,
+): ReconcileOutcome => {
+  if (exit._tag === "Failure") return "error"
+  const r = exit.value ?? {}
+  return r.requeueAfter !== undefined ? "requeue_after" : r.requeue === true ? "requeue" : "success"
+}
+
 const describeCause = (e: unknown): string =>
   isKubeError(e)
     ? describeError(e)
@@ -216,13 +229,25 @@ export const runController = <R>(
     const now = () => clock.currentTimeMillisUnsafe()
     let active = 0
     o.metrics.maxConcurrent(ctrl.name, o.concurrency)
-    const process = (key: string) =>
-      Effect.gen(function* () {
-        const { namespace, name } = refOfKey(key)
+    const identity = {
+      logger: "controller",
+      controller: ctrl.name,
+      controllerGroup: ctrl.resource.group,
+      controllerKind: ctrl.resource.kind,
+    }
+    const process = (key: string) => {
+      const { namespace, name } = refOfKey(key)
+      const reconcileID = crypto.randomUUID()
+      return Effect.gen(function* () {
         const started = now()
         active++
         o.metrics.activeWorkers(ctrl.name, 1)
-        const exit = yield* Effect.exit(ctrl.reconcile({ key, namespace, name }))
+        const exit = yield* Effect.exit(
+          ctrl.reconcile({ key, namespace, name }).pipe(
+            Effect.onExit((e) => spanAttribute("result", outcomeOf(e))),
+            traced(`reconcile ${ctrl.name}`, () => ({ ...identity, key, namespace, name, reconcileID })),
+          ),
+        )
         const seconds = (now() - started) / 1000
         if (exit._tag === "Success") {
           const r = exit.value ?? {}
@@ -244,6 +269,7 @@ export const runController = <R>(
         const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
         const error = failure?._tag === "Fail" ? failure.error : undefined
         const terminal = error instanceof TerminalError
+        if (exit.cause.reasons.some((r) => r._tag === "Die")) o.metrics.reconcilePanic(ctrl.name)
         o.metrics.reconcileError(ctrl.name, terminal)
         o.metrics.reconciled(ctrl.name, "error", seconds)
         if (terminal) {
@@ -260,13 +286,7 @@ export const runController = <R>(
           })
         }
       }).pipe(
-        Effect.annotateLogs({
-          controller: ctrl.name,
-          namespace: refOfKey(key).namespace,
-          name: refOfKey(key).name,
-          key,
-          reconcileID: crypto.randomUUID(),
-        }),
+        Effect.annotateLogs({ ...identity, namespace, name, key, reconcileID }),
         Effect.ensuring(
           Effect.andThen(
             Effect.sync(() => {
@@ -277,6 +297,7 @@ export const runController = <R>(
           ),
         ),
       )
+    }
 
     const worker = Effect.gen(function* () {
       for (;;) {
@@ -300,5 +321,5 @@ export const runController = <R>(
           })
       }),
     )
-    yield* Effect.logInfo("controller started", { controller: ctrl.name, workers: o.concurrency })
+    yield* Effect.logInfo("controller started", { ...identity, workers: o.concurrency })
   })

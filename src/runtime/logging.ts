@@ -2,8 +2,9 @@
 // writes them (`ts`, `level`, `msg`, then annotations and fields), so log pipelines that parse
 // operator logs today parse ours.
 //
-// Guarantees: every annotation in scope (the controller adds `controller`, `namespace`, `name`,
-// `key` and `reconcileID` around each reconcile) appears on every line; a value that cannot be
+// Guarantees: every annotation in scope (the controller adds `logger`, `controller`,
+// `controllerGroup`, `controllerKind`, `namespace`, `name`, `key` and `reconcileID` around each
+// reconcile) appears on every line, `logger` right before `msg` as zap orders it; a value that cannot be
 // serialised (cycle, BigInt) is rendered as a string instead of breaking the line.
 import { Cause, Layer, Logger, type LogLevel, References } from "effect"
 
@@ -15,6 +16,19 @@ const levelOf: Readonly<Record<LogLevelSetting, LogLevel.LogLevel>> = {
   info: "Info",
   warn: "Warn",
   error: "Error",
+}
+
+const settingLevels: ReadonlyArray<LogLevelSetting> = ["trace", "debug", "info", "warn", "error"]
+
+/**
+ * A level as `LANGOP_LOG_LEVEL` or controller-runtime's `--zap-log-level` write it: a name, or a
+ * logr verbosity (`1` = debug, `2` and more = trace). `undefined` when it is neither.
+ */
+export const parseLogLevel = (text: string): LogLevelSetting | undefined => {
+  const t = text.trim().toLowerCase()
+  if ((settingLevels as ReadonlyArray<string>).includes(t)) return t as LogLevelSetting
+  if (!/^\d+$/u.test(t) || Number(t) < 1) return undefined
+  return Number(t) === 1 ? "debug" : "trace"
 }
 
 const toJsonSafe = (value: unknown): unknown => {
@@ -52,6 +66,8 @@ export const formatLine = (options: Logger.Options<unknown>): string => {
   const line: Record<string, unknown> = {
     ts: options.date.toISOString(),
     level: options.logLevel.toLowerCase(),
+    // zap writes the logger name before the message; an annotation of that name takes this slot.
+    logger: undefined,
     msg: parts
       .filter((p) => typeof p !== "object" || p === null)
       .map(String)
@@ -62,6 +78,7 @@ export const formatLine = (options: Logger.Options<unknown>): string => {
     if (typeof p === "object" && p !== null && !Array.isArray(p)) Object.assign(line, p)
   }
   if (options.cause.reasons.length > 0) line.error = Cause.pretty(options.cause)
+  if (line.logger === undefined) delete line.logger
   return stringify(line)
 }
 

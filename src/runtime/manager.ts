@@ -66,8 +66,11 @@ export const runManager = <R>(
         yield* Effect.logInfo("serving health probes", { address: `${options.healthBind.host}:${s.port}` })
       }
 
-      // Warm caches on every replica.
-      for (const c of controllers) yield* Effect.forEach(c.sources, (s) => informers.register(s.source))
+      // Warm caches on every replica; every controller's series exist from here on, leader or not.
+      for (const c of controllers) {
+        metrics.initController(c.name, c.maxConcurrentReconciles ?? options.concurrency(c.name))
+        yield* Effect.forEach(c.sources, (s) => informers.register(s.source))
+      }
 
       const runControllers = (term: LeaderTerm) =>
         Effect.scoped(

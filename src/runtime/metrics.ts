@@ -2,13 +2,23 @@
 // existing dashboards and alerts work unchanged.
 //
 // Guarantees: one prom-client Registry per RuntimeMetrics (several managers can live in one process,
-// as the integration tests do); Node process metrics are included; recording never throws.
-import { Context, Layer } from "effect"
+// as the integration tests do); Node process metrics are included; recording never throws; every
+// series of a controller exists (at zero) from the moment it is registered, as controller-runtime
+// and client-go create them, so dashboards and `rate()`/`absent()` alerts work before the first event.
+import { Context, Effect, Layer } from "effect"
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client"
 import type { InformerMetrics } from "./informer.ts"
+import { makeHttpMetrics } from "./metrics-http.ts"
+import {
+  AdmissionObserver,
+  type AdmissionObserverShape,
+  ApiCallObserver,
+  type ApiCallObserverShape,
+} from "./observers.ts"
 import type { QueueMetrics } from "./queue.ts"
 
 export type ReconcileOutcome = "success" | "error" | "requeue" | "requeue_after"
+const outcomes: ReadonlyArray<ReconcileOutcome> = ["success", "error", "requeue", "requeue_after"]
 
 export interface RuntimeMetricsShape {
   readonly registry: Registry
@@ -16,17 +26,35 @@ export interface RuntimeMetricsShape {
   readonly informer: (resource: string) => InformerMetrics
   readonly reconciled: (controller: string, outcome: ReconcileOutcome, seconds: number) => void
   readonly reconcileError: (controller: string, terminal: boolean) => void
+  /** A reconcile that died with a defect (Go: a recovered panic); it is also counted as an error. */
+  readonly reconcilePanic: (controller: string) => void
+  /** Creates every series of the controller and its queue at zero (call once per controller at start). */
+  readonly initController: (controller: string, maxConcurrent: number) => void
   readonly maxConcurrent: (controller: string, n: number) => void
   readonly activeWorkers: (controller: string, delta: number) => void
   readonly leader: (name: string, isLeader: boolean) => void
   readonly eventsDropped: () => void
+  /** Hooks for the transport (rest_client_*) and the admission server (controller_runtime_webhook_*). */
+  readonly apiCalls: ApiCallObserverShape
+  readonly admission: AdmissionObserverShape
 }
 
 export class RuntimeMetrics extends Context.Service<RuntimeMetrics, RuntimeMetricsShape>()(
   "langop/RuntimeMetrics",
 ) {
-  /** A fresh registry per layer build. */
-  static readonly layer: Layer.Layer<RuntimeMetrics> = Layer.sync(RuntimeMetrics, () => makeRuntimeMetrics())
+  /**
+   * A fresh registry per layer build. Also sets the API-call and admission observers, so requests
+   * made by fibers that run under this layer (informers, reconciles, admission lookups) are counted.
+   */
+  static readonly layer: Layer.Layer<RuntimeMetrics> = Layer.effectContext(
+    Effect.sync(() => {
+      const m = makeRuntimeMetrics()
+      return Context.make(RuntimeMetrics, m).pipe(
+        Context.add(ApiCallObserver, m.apiCalls),
+        Context.add(AdmissionObserver, m.admission),
+      )
+    }),
+  )
 }
 
 /** controller-runtime's reconcile_time_seconds buckets. */
@@ -67,6 +95,12 @@ export const makeRuntimeMetrics = (
     help: "Length of time per reconciliation per controller",
     labelNames: ["controller"],
     buckets: reconcileBuckets,
+    registers,
+  })
+  const reconcilePanics = new Counter({
+    name: "controller_runtime_reconcile_panics_total",
+    help: "Total number of reconciliation panics per controller",
+    labelNames: ["controller"],
     registers,
   })
   const maxConcurrent = new Gauge({
@@ -113,6 +147,27 @@ export const makeRuntimeMetrics = (
     labelNames: ["name", "controller"],
     registers,
   })
+  /** In-flight work per queue, read at scrape time (client-go samples it every 500 ms instead). */
+  const inFlight = new Map<string, () => { readonly totalSeconds: number; readonly longestSeconds: number }>()
+  new Gauge({
+    name: "workqueue_unfinished_work_seconds",
+    help: "How many seconds of work has been done that is in progress and hasn't been observed by work_duration. Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.",
+    labelNames: ["name", "controller"],
+    registers,
+    collect() {
+      for (const [c, probe] of inFlight) this.set({ name: c, controller: c }, probe().totalSeconds)
+    },
+  })
+  new Gauge({
+    name: "workqueue_longest_running_processor_seconds",
+    help: "How many seconds has the longest running processor for workqueue been running.",
+    labelNames: ["name", "controller"],
+    registers,
+    collect() {
+      for (const [c, probe] of inFlight) this.set({ name: c, controller: c }, probe().longestSeconds)
+    },
+  })
+  const idle = { totalSeconds: 0, longestSeconds: 0 }
   const leader = new Gauge({
     name: "leader_election_master_status",
     help: "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master",
@@ -153,6 +208,7 @@ export const makeRuntimeMetrics = (
         queueLatencySeconds: (s) => queueDuration.observe(l, s),
         workDurationSeconds: (s) => workDuration.observe(l, s),
         retries: () => retries.inc(l),
+        inFlight: (probe) => inFlight.set(controller, probe),
       }
     },
     informer: (resource) => ({
@@ -168,9 +224,28 @@ export const makeRuntimeMetrics = (
       reconcileErrors.inc({ controller })
       if (terminal) terminalErrors.inc({ controller })
     },
+    reconcilePanic: (controller) => reconcilePanics.inc({ controller }),
+    initController: (controller, n) => {
+      const c = { controller }
+      for (const result of outcomes) reconcileTotal.inc({ controller, result }, 0)
+      reconcileErrors.inc(c, 0)
+      terminalErrors.inc(c, 0)
+      reconcilePanics.inc(c, 0)
+      reconcileTime.zero(c)
+      maxConcurrent.set(c, n)
+      activeWorkers.set(c, 0)
+      const l = { name: controller, controller }
+      depth.set(l, 0)
+      adds.inc(l, 0)
+      retries.inc(l, 0)
+      queueDuration.zero(l)
+      workDuration.zero(l)
+      if (!inFlight.has(controller)) inFlight.set(controller, () => idle)
+    },
     maxConcurrent: (controller, n) => maxConcurrent.set({ controller }, n),
     activeWorkers: (controller, delta) => activeWorkers.inc({ controller }, delta),
     leader: (name, isLeader) => leader.set({ name }, isLeader ? 1 : 0),
     eventsDropped: () => eventsDropped.inc(),
+    ...makeHttpMetrics(registry),
   }
 }

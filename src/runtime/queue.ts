@@ -28,6 +28,10 @@ export interface QueueMetrics {
   readonly queueLatencySeconds?: (s: number) => void
   readonly workDurationSeconds?: (s: number) => void
   readonly retries?: () => void
+  /** Registers a probe of the work in progress: summed and longest time since `get` handed keys out. */
+  readonly inFlight?: (
+    probe: () => { readonly totalSeconds: number; readonly longestSeconds: number },
+  ) => void
 }
 
 export interface WorkQueueOptions {
@@ -273,6 +277,18 @@ export const makeWorkQueue = (options: WorkQueueOptions = {}): Effect.Effect<Wor
       }
     })
     yield* Effect.forkScoped(timerLoop)
+
+    m.inFlight?.(() => {
+      const t = now()
+      let totalSeconds = 0
+      let longestSeconds = 0
+      for (const at of startedAt.values()) {
+        const s = (t - at) / 1000
+        totalSeconds += s
+        if (s > longestSeconds) longestSeconds = s
+      }
+      return { totalSeconds, longestSeconds }
+    })
 
     const shutdownUnsafe = () => {
       closed = true

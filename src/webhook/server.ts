@@ -12,6 +12,8 @@
  *   returns a patch is denied as an internal error (code 500) rather than passed on.
  * - The response `uid` echoes the request's; `dryRun` reviews are answered like real ones.
  * - New TLS handshakes use the newest valid certificate; open connections finish on theirs.
+ * - Every POST is reported to the context's `AdmissionObserver` (request count by HTTP code, latency,
+ *   in flight, per path) and, with tracing on, is one server span (path, kind, operation, allowed).
  * Assumptions: binds `127.0.0.1` by default (in a Pod set the host to `0.0.0.0`); the table's
  * handlers get their requirements `R` from the layer's context.
  */
@@ -20,6 +22,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { ByteSize, Context, Effect, type FileSystem, Layer, type Path } from "effect"
 import { HttpIncomingMessage, HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { ServeError } from "effect/http/HttpServerError"
+import { AdmissionObserver, spanAttribute, traced } from "../runtime/observers.ts"
 import { Settings } from "../settings.ts"
 import { DefaultWebhookPort } from "./configurations.ts"
 import type { HandlerEntry, HandlerTable } from "./handlers.ts"
@@ -101,9 +104,35 @@ const provideAll =
   <A, E>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E> =>
     Effect.provideContext(effect, context) as Effect.Effect<A, E>
 
+/** The decoded review's identity and the answer on the request's span (a no-op with tracing off). */
+const annotated =
+  (handle: AdmissionHandler): AdmissionHandler =>
+  (request) =>
+    Effect.gen(function* () {
+      yield* spanAttribute("kind", request.kind.kind)
+      yield* spanAttribute("operation", request.operation)
+      yield* spanAttribute("namespace", request.namespace ?? "")
+      yield* spanAttribute("name", request.name ?? "")
+      const response = yield* handle(request)
+      yield* spanAttribute("allowed", response.allowed)
+      return response
+    })
+
+/** Reports the request to the caller's `AdmissionObserver` (controller-runtime's webhook metrics). */
+const observed = (
+  path: string,
+  self: Effect.Effect<HttpServerResponse.HttpServerResponse>,
+): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+  Effect.flatMap(Effect.service(AdmissionObserver), (observer) => {
+    const done = observer.started(path)
+    return Effect.onExit(self, (exit) =>
+      Effect.sync(() => done(exit._tag === "Success" ? exit.value.status : 500)),
+    )
+  })
+
 const route = <R>(entry: HandlerEntry<R>, context: Context.Context<R>, maxBodyBytes: number) => {
   const guarded = guardedHandler(entry)
-  const handle: AdmissionHandler = (request) => provideAll(context)(guarded(request))
+  const handle: AdmissionHandler = annotated((request) => provideAll(context)(guarded(request)))
   return HttpRouter.add("POST", entry.path, (request: HttpServerRequest.HttpServerRequest) =>
     Effect.gen(function* () {
       const declared = contentLength(request)
@@ -125,6 +154,8 @@ const route = <R>(entry: HandlerEntry<R>, context: Context.Context<R>, maxBodyBy
               }),
         ),
       ),
+      (self) => observed(entry.path, self),
+      traced(`admission ${entry.path}`, () => ({ webhook: entry.path }), { kind: "server" }),
     ),
   )
 }
@@ -165,6 +196,8 @@ export const layer = <R>(
         )
       }
       const routes = Layer.mergeAll(healthz, ...table.map((entry) => route(entry, context, maxBodyBytes)))
+      const observer = yield* Effect.service(AdmissionObserver)
+      for (const entry of table) observer.registered(entry.path)
       yield* Layer.build(
         HttpRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
           Layer.provide(
