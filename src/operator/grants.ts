@@ -275,6 +275,14 @@ export const clusterGrants: ReadonlyArray<Grant> = [
     neededBy: [Components.webhook],
     why: "admission lookups: existence of referenced Secrets (warnings)",
   },
+  {
+    group: "",
+    resources: ["namespaces"],
+    verbs: ["get", "list", "watch"],
+    neededBy: [Components.webhook],
+    why: "admission lookups: the namespace's Pod Security level (pod-security.kubernetes.io/enforce) for relaxed security contexts",
+    rarelyExercised: { get: "read live only on a cache miss (the namespace informer has it once synced)" },
+  },
   // --- events
   {
     group: "events.k8s.io",

@@ -30,6 +30,7 @@ import { modelAdmission } from "./kinds/languagemodel.ts"
 import { personaAdmission } from "./kinds/languagepersona.ts"
 import { toolAdmission } from "./kinds/languagetool.ts"
 import { WebhookLookup } from "./lookup.ts"
+import { podSecurityFindings } from "./pod-security.ts"
 import { mutatePod } from "./pods.ts"
 import type { AdmissionHandler } from "./review.ts"
 import { authorizeSidecars } from "./sidecar-authorization.ts"
@@ -61,22 +62,27 @@ const stringMapAt = (spec: Readonly<Record<string, unknown>>, key: string) => {
 }
 
 /**
- * The kind's own validation plus the rules every kind with a pod template shares (the operator's
- * `langop.io/` keys stay out of `podAnnotations`/`podLabels`); kinds without those fields find none.
+ * The kind's own validation plus the rules every kind with a pod template shares: the operator's
+ * `langop.io/` keys stay out of `podAnnotations`/`podLabels` (forbidden-keys.ts), and security
+ * values the restricted standard forbids follow the namespace's Pod Security level
+ * (pod-security.ts). Kinds without those fields find nothing.
  */
 export const withPodTemplateRules = <S extends Schema.Decoder<unknown>>(
   admission: KindAdmission<S>,
 ): KindAdmission<S> => ({
   ...admission,
   validate: (input) =>
-    Effect.map(admission.validate(input), (findings) => {
+    Effect.gen(function* () {
       const spec = specOf(input.object)
+      const own = yield* admission.validate(input)
+      const security = yield* podSecurityFindings(spec, input.namespace, input.lookup.namespace)
       return [
-        ...findings,
+        ...own,
         ...operatorKeyFindings({
           podAnnotations: stringMapAt(spec, "podAnnotations"),
           podLabels: stringMapAt(spec, "podLabels"),
         }),
+        ...security,
       ]
     }),
 })
