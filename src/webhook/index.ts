@@ -30,7 +30,7 @@ import { modelAdmission } from "./kinds/languagemodel.ts"
 import { personaAdmission } from "./kinds/languagepersona.ts"
 import { toolAdmission } from "./kinds/languagetool.ts"
 import { WebhookLookup } from "./lookup.ts"
-import { podSecurityFindings } from "./pod-security.ts"
+import { podSecurityFindings, sidecarPodOnlyFindings } from "./pod-security.ts"
 import { mutatePod } from "./pods.ts"
 import type { AdmissionHandler } from "./review.ts"
 import { authorizeSidecars } from "./sidecar-authorization.ts"
@@ -83,6 +83,7 @@ export const withPodTemplateRules = <S extends Schema.Decoder<unknown>>(
           podLabels: stringMapAt(spec, "podLabels"),
         }),
         ...security,
+        ...sidecarPodOnlyFindings(spec),
       ]
     }),
 })

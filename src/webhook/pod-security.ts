@@ -42,6 +42,10 @@ export const PodSecurityRules = defineRules("podsecurity", {
     severity: "warn",
     text: "a value the restricted Pod Security Standard forbids but the namespace's level allows is admitted with a warning and passed to the Pods unchanged",
   },
+  sidecarPodOnly: {
+    severity: "warn",
+    text: "a sidecar tool's pod-only securityContext fields (fsGroup, sysctls, supplementalGroups, …) have no effect: the sidecar runs in the agent's Pod",
+  },
   levelUnknown: {
     severity: "warn",
     text: "when the namespace cannot be read, a relaxation is admitted with a warning; the API server's Pod Security admission decides when Pods are created",
@@ -286,6 +290,32 @@ export const podSecurityFindings = <R>(
           ),
         ),
       ),
+    ),
+  )
+}
+
+/** PodSecurityContext fields that exist only at pod level (a container cannot carry them). */
+const POD_ONLY_FIELDS = [
+  "fsGroup",
+  "fsGroupChangePolicy",
+  "seLinuxChangePolicy",
+  "supplementalGroups",
+  "supplementalGroupsPolicy",
+  "sysctls",
+] as const
+
+/**
+ * A sidecar tool's `securityContext` becomes its container's context in the agent's Pod, so its
+ * pod-only fields cannot apply; say so instead of dropping them unseen. Pure.
+ */
+export const sidecarPodOnlyFindings = (spec: Json): ReadonlyArray<Finding> => {
+  const context = spec.securityContext
+  if (spec.deploymentMode !== "sidecar" || !isObject(context)) return []
+  return POD_ONLY_FIELDS.filter((field) => context[field] !== undefined).map((field) =>
+    finding(
+      PodSecurityRules.sidecarPodOnly,
+      ["spec", "securityContext", field],
+      "has no effect on a sidecar tool: the sidecar runs in the agent's Pod, whose pod-level securityContext is the LanguageAgent's; set it there",
     ),
   )
 }

@@ -243,6 +243,23 @@ describe("restricted-forbidden fields × the namespace's Pod Security level", ()
     )
   })
 
+  it("a sidecar tool's pod-only fields are reported, not dropped unseen", () => {
+    const tool = object("LanguageTool", {
+      deploymentMode: "sidecar",
+      securityContext: { runAsUser: 1000, fsGroup: 2000, sysctls: [] },
+    })
+    const { response } = validate(
+      withPodTemplateRules(admissions.LanguageTool),
+      reviewOf(tool),
+      failingLookup,
+    )
+    expect(response.allowed).toBe(true)
+    expect(response.warnings).toEqual([
+      "spec.securityContext.fsGroup: has no effect on a sidecar tool: the sidecar runs in the agent's Pod, whose pod-level securityContext is the LanguageAgent's; set it there",
+      "spec.securityContext.sysctls: has no effect on a sidecar tool: the sidecar runs in the agent's Pod, whose pod-level securityContext is the LanguageAgent's; set it there",
+    ])
+  })
+
   it.each([
     [undefined, "privileged"],
     ["privileged", "privileged"],
