@@ -7,6 +7,7 @@ import { makeLookupFromObjects } from "../../../src/webhook/lookup.ts"
 import { enforcedLevel, specRelaxations } from "../../../src/webhook/pod-security.ts"
 import type { AdmissionRequest } from "../../../src/webhook/review.ts"
 import { denyLines, failingLookup, type Json, reviewOf, validate, world } from "./kinds/support.ts"
+import { outcomeAt, type PodSecurityKind, relaxationTable } from "./pod-security-table.ts"
 
 const namespace = (name: string, level?: string): KubeObject => ({
   apiVersion: "v1",
@@ -33,7 +34,7 @@ const served = {
   LanguageClient: (request: AdmissionRequest, objects: ReadonlyArray<KubeObject>) =>
     validate(withPodTemplateRules(admissions.LanguageClient), request, makeLookupFromObjects(objects)),
 }
-type Kind = keyof typeof served
+type Kind = PodSecurityKind
 
 const base: Record<Kind, Json> = {
   LanguageAgent: { image: "agent:1", modelRefs: [{ name: "gpt" }] },
@@ -48,125 +49,7 @@ const object = (kind: Kind, spec: Json) => ({
   spec: { ...base[kind], ...spec },
 })
 
-/** Each restricted-forbidden field a user can set; `from` is the least strict level forbidding it. */
-export const relaxationTable: ReadonlyArray<{
-  readonly kind: Kind
-  readonly spec: Json
-  readonly path: string
-  readonly from: "baseline" | "restricted"
-}> = [
-  {
-    kind: "LanguageAgent",
-    spec: { securityContext: { runAsUser: 0 } },
-    path: "spec.securityContext.runAsUser",
-    from: "restricted",
-  },
-  {
-    kind: "LanguageAgent",
-    spec: { securityContext: { runAsNonRoot: false } },
-    path: "spec.securityContext.runAsNonRoot",
-    from: "restricted",
-  },
-  {
-    kind: "LanguageAgent",
-    spec: { securityContext: { seccompProfile: { type: "Unconfined" } } },
-    path: "spec.securityContext.seccompProfile.type",
-    from: "baseline",
-  },
-  {
-    kind: "LanguageAgent",
-    spec: { securityContext: { seLinuxOptions: { type: "spc_t" } } },
-    path: "spec.securityContext.seLinuxOptions.type",
-    from: "baseline",
-  },
-  {
-    kind: "LanguageAgent",
-    spec: { securityContext: { windowsOptions: { hostProcess: true } } },
-    path: "spec.securityContext.windowsOptions.hostProcess",
-    from: "baseline",
-  },
-  {
-    kind: "LanguageAgent",
-    spec: { securityContext: { sysctls: [{ name: "kernel.msgmax", value: "1" }] } },
-    path: "spec.securityContext.sysctls[0].name",
-    from: "baseline",
-  },
-  {
-    kind: "LanguageAgent",
-    spec: { volumes: [{ name: "host", hostPath: { path: "/var/log" } }] },
-    path: "spec.volumes[0].hostPath",
-    from: "baseline",
-  },
-  {
-    kind: "LanguageAgent",
-    spec: { volumes: [{ name: "share", nfs: { server: "nfs.local", path: "/x" } }] },
-    path: "spec.volumes[0].nfs",
-    from: "restricted",
-  },
-  {
-    kind: "LanguageTool",
-    spec: { securityContext: { runAsUser: 0 } },
-    path: "spec.securityContext.runAsUser",
-    from: "restricted",
-  },
-  {
-    kind: "LanguageTool",
-    spec: { deploymentMode: "sidecar", securityContext: { seccompProfile: { type: "Unconfined" } } },
-    path: "spec.securityContext.seccompProfile.type",
-    from: "baseline",
-  },
-  {
-    kind: "LanguageClient",
-    spec: { containerSecurityContext: { privileged: true } },
-    path: "spec.containerSecurityContext.privileged",
-    from: "baseline",
-  },
-  {
-    kind: "LanguageClient",
-    spec: { containerSecurityContext: { capabilities: { add: ["NET_ADMIN"] } } },
-    path: "spec.containerSecurityContext.capabilities.add[0]",
-    from: "baseline",
-  },
-  {
-    kind: "LanguageClient",
-    spec: { containerSecurityContext: { capabilities: { add: ["CHOWN"] } } },
-    path: "spec.containerSecurityContext.capabilities.add[0]",
-    from: "restricted",
-  },
-  {
-    kind: "LanguageClient",
-    spec: { containerSecurityContext: { capabilities: { drop: ["NET_RAW"] } } },
-    path: "spec.containerSecurityContext.capabilities.drop",
-    from: "restricted",
-  },
-  {
-    kind: "LanguageClient",
-    spec: { containerSecurityContext: { allowPrivilegeEscalation: true } },
-    path: "spec.containerSecurityContext.allowPrivilegeEscalation",
-    from: "restricted",
-  },
-  {
-    kind: "LanguageClient",
-    spec: { containerSecurityContext: { procMount: "Unmasked" } },
-    path: "spec.containerSecurityContext.procMount",
-    from: "baseline",
-  },
-  {
-    kind: "LanguageClient",
-    spec: { containerSecurityContext: { appArmorProfile: { type: "Unconfined" } } },
-    path: "spec.containerSecurityContext.appArmorProfile.type",
-    from: "baseline",
-  },
-  {
-    kind: "LanguageClient",
-    spec: { securityContext: { runAsUser: 0 } },
-    path: "spec.securityContext.runAsUser",
-    from: "restricted",
-  },
-]
-
-const expectedOutcome = (level: Level, from: "baseline" | "restricted"): "denied" | "warned" =>
-  level === "restricted" || (level === "baseline" && from === "baseline") ? "denied" : "warned"
+const expectedOutcome = (level: Level, from: "baseline" | "restricted") => outcomeAt(level, from)
 
 describe("restricted-forbidden fields × the namespace's Pod Security level", () => {
   const rows = relaxationTable.flatMap((row) =>
