@@ -281,7 +281,6 @@ export const clusterGrants: ReadonlyArray<Grant> = [
     verbs: ["get", "list", "watch"],
     neededBy: [Components.webhook],
     why: "admission lookups: the namespace's Pod Security level (pod-security.kubernetes.io/enforce) for relaxed security contexts",
-    rarelyExercised: { get: "read live only on a cache miss (the namespace informer has it once synced)" },
   },
   // --- events
   {

@@ -2,6 +2,7 @@
 // agent's own spec does not back, or Pods not created by the ReplicaSet/Job controller) are denied with
 // a message naming the entry and the rule, and never reach the injection.
 import { Effect, Schema } from "effect"
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { LanguageAgent } from "../../../src/api/languageagent.ts"
 import { mutatePod } from "../../../src/webhook/pods.ts"
@@ -200,5 +201,40 @@ describe("/mutate/pods gate: forged marks are denied and never injected", () => 
       "system:serviceaccount:kube-system:job-controller",
       "system:serviceaccount:kube-system:replicaset-controller",
     ])
+  })
+})
+
+describe("/mutate/pods gate: properties", () => {
+  const names = ["fs", "search"] as const
+  it("whatever the marks, the creator and the agent, only tools the agent lists unblocked are injected", () => {
+    fc.assert(
+      fc.property(
+        fc.subarray([...names]),
+        fc.subarray([...names]),
+        fc.subarray([...names]),
+        fc.subarray([...names]),
+        fc.constantFrom(REPLICASET, JOBS, "alice", ""),
+        (listed, injected, refs, blocked, username) => {
+          const a = agent({
+            toolRefs: refs.map((name) => ({ name })),
+            safetyConfig: { blockedTools: blocked },
+          })
+          const annotations: Record<string, string> = {
+            "langop.io/sidecar-tools": listed.map((n) => `team-a/${n}`).join(","),
+            ...(injected.length > 0
+              ? { "langop.io/injected-tools": injected.map((n) => `team-a/${n}`).join(",") }
+              : {}),
+          }
+          const { run } = gate([a])
+          const { response } = run(created(agentPod({ annotations }), username === "" ? null : username))
+          expect(typeof response.allowed).toBe("boolean")
+          if (response.patch === undefined) return
+          const authorized = refs.filter((n) => !blocked.includes(n))
+          expect([REPLICASET, JOBS]).toContain(username)
+          for (const n of listed) expect(authorized).toContain(n)
+        },
+      ),
+      { numRuns: 500 },
+    )
   })
 })
