@@ -337,7 +337,7 @@ export const LanguageAgentSpec = Schema.Struct({
   ),
   securityContext: optional(
     PodSecurityContext,
-    "Pod security context; set fsGroup so a non-root image can write a fresh workspace volume.",
+    "Pod security context; set fsGroup so a non-root image can write a fresh workspace volume. Fields left unset get the restricted Pod Security Standard (runAsNonRoot: true, a RuntimeDefault seccomp profile; not runAsNonRoot when you set runAsUser: 0); a value you set is used unchanged, and one that restricted forbids (e.g. runAsUser: 0 for an image that runs as root) is admitted with a warning where the namespace's pod-security.kubernetes.io/enforce level allows it (no label = privileged) and denied where it does not. An image whose USER is a name rather than a number needs runAsUser set to its numeric uid, or the kubelet cannot verify runAsNonRoot.",
   ),
   volumeMounts: optional(
     Schema.Array(VolumeMount),
@@ -347,8 +347,14 @@ export const LanguageAgentSpec = Schema.Struct({
     Schema.Array(Volume),
     "Pod volumes; the names workspace, agent-config and knowledge-<n> are reserved for the operator.",
   ),
-  podAnnotations: optional(StringMap, "Annotations of the agent pods; the operator's own annotations win."),
-  podLabels: optional(StringMap, "Extra labels of the agent pods; they cannot override the common labels."),
+  podAnnotations: optional(
+    StringMap,
+    "Annotations of the agent pods; the operator's own annotations win. Keys under langop.io/ are the operator's marks and are denied.",
+  ),
+  podLabels: optional(
+    StringMap,
+    "Extra labels of the agent pods; they cannot override the common labels. Keys under langop.io/ are the operator's and are denied, except langop.io/group (egress group peers).",
+  ),
   restartPolicy: withDefault(
     described(
       AgentRestartPolicy,

@@ -443,8 +443,14 @@ export const LanguageClientSpec = Schema.Struct({
     "Topology spread constraints of the pods.",
   ),
   serviceAccountName: optional(Schema.String, "ServiceAccount of the pods."),
-  securityContext: optional(PodSecurityContext, "Pod security context."),
-  containerSecurityContext: optional(SecurityContext, "Security context of the client container."),
+  securityContext: optional(
+    PodSecurityContext,
+    "Pod security context. Fields left unset get the restricted Pod Security Standard (runAsNonRoot: true, a RuntimeDefault seccomp profile; not runAsNonRoot when you set runAsUser: 0); a value you set is used unchanged, and one that restricted forbids (e.g. runAsUser: 0) is admitted with a warning where the namespace's pod-security.kubernetes.io/enforce level allows it (no label = privileged) and denied where it does not. An image whose USER is a name rather than a number needs runAsUser set to its numeric uid.",
+  ),
+  containerSecurityContext: optional(
+    SecurityContext,
+    "Security context of the client container. Fields left unset get the restricted Pod Security Standard (allowPrivilegeEscalation: false, capabilities.drop [ALL]; not allowPrivilegeEscalation when you set privileged or add SYS_ADMIN); a value you set is used unchanged, and one that restricted forbids (e.g. privileged: true, or capabilities.add NET_ADMIN, kept beside the default drop of ALL) is admitted with a warning where the namespace's pod-security.kubernetes.io/enforce level allows it (no label = privileged) and denied where it does not.",
+  ),
   volumeMounts: optional(Schema.Array(VolumeMount), "Extra volume mounts of the client container."),
   volumes: optional(
     Schema.Array(Volume),
@@ -458,8 +464,14 @@ export const LanguageClientSpec = Schema.Struct({
     "ClusterIP",
   ),
   serviceAnnotations: optional(StringMap, "Annotations of the Service."),
-  podAnnotations: optional(StringMap, "Annotations of the pods; the operator's own annotations win."),
-  podLabels: optional(StringMap, "Labels of the pods; they cannot override the common labels."),
+  podAnnotations: optional(
+    StringMap,
+    "Annotations of the pods; the operator's own annotations win. Keys under langop.io/ are the operator's marks and are denied.",
+  ),
+  podLabels: optional(
+    StringMap,
+    "Labels of the pods; they cannot override the common labels. Keys under langop.io/ are the operator's and are denied, except langop.io/group (egress group peers).",
+  ),
   podDisruptionBudget: optional(PodDisruptionBudgetSpec, "PodDisruptionBudget <name> covering all regions."),
   updateStrategy: optional(UpdateStrategySpec, "Deployment update strategy."),
   horizontalPodAutoscaler: optional(

@@ -119,7 +119,7 @@ export const LanguageToolSpec = Schema.Struct({
   serviceAccountName: optional(Schema.String, "ServiceAccount of the tool pods (service mode)."),
   securityContext: optional(
     PodSecurityContext,
-    "Pod security context in service mode; in sidecar mode runAsUser, runAsGroup, runAsNonRoot, seLinuxOptions, seccompProfile and windowsOptions become the sidecar container's security context.",
+    "Pod security context in service mode; in sidecar mode runAsUser, runAsGroup, runAsNonRoot, seLinuxOptions, seccompProfile, windowsOptions and appArmorProfile become the sidecar container's security context (pod-only fields have no effect there and are warned about). Fields left unset get the restricted Pod Security Standard (runAsNonRoot: true, a RuntimeDefault seccomp profile; not runAsNonRoot when you set runAsUser: 0); a value you set is used unchanged, and one that restricted forbids (e.g. runAsUser: 0 for an image that runs as root) is admitted with a warning where the namespace's pod-security.kubernetes.io/enforce level allows it (no label = privileged) and denied where it does not. An image whose USER is a name rather than a number needs runAsUser set to its numeric uid.",
   ),
   volumeMounts: optional(Schema.Array(VolumeMount), "Volume mounts of the tool container."),
   volumes: optional(
@@ -143,8 +143,14 @@ export const LanguageToolSpec = Schema.Struct({
     StringMap,
     "Annotations of the Service; removing an entry here removes it from the Service.",
   ),
-  podAnnotations: optional(StringMap, "Annotations of the tool pods; the operator's own annotations win."),
-  podLabels: optional(StringMap, "Labels of the tool pods; they cannot override the common labels."),
+  podAnnotations: optional(
+    StringMap,
+    "Annotations of the tool pods; the operator's own annotations win. Keys under langop.io/ are the operator's marks and are denied.",
+  ),
+  podLabels: optional(
+    StringMap,
+    "Labels of the tool pods; they cannot override the common labels. Keys under langop.io/ are the operator's and are denied, except langop.io/group (egress group peers).",
+  ),
   podDisruptionBudget: optional(
     PodDisruptionBudgetSpec,
     "PodDisruptionBudget <name> in service mode; set at most one of minAvailable and maxUnavailable. Removed when unset.",

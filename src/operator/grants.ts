@@ -275,6 +275,13 @@ export const clusterGrants: ReadonlyArray<Grant> = [
     neededBy: [Components.webhook],
     why: "admission lookups: existence of referenced Secrets (warnings)",
   },
+  {
+    group: "",
+    resources: ["namespaces"],
+    verbs: ["get", "list", "watch"],
+    neededBy: [Components.webhook],
+    why: "admission lookups: the namespace's Pod Security level (pod-security.kubernetes.io/enforce) for relaxed security contexts",
+  },
   // --- events
   {
     group: "events.k8s.io",

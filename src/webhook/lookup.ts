@@ -1,6 +1,6 @@
 /**
  * `WebhookLookup`: the read access the admission handlers have to other objects (LanguageTools,
- * LanguageModels, LanguagePersonas, LanguageAgents, Secrets), answered from the operator's informer
+ * LanguageModels, LanguagePersonas, LanguageAgents, Secrets, Namespaces), answered from the operator's informer
  * caches (ADMISSION.md: "Answers come from the informer cache; a cache miss may fall back to one
  * live GET").
  *
@@ -25,6 +25,7 @@ import { LanguageTool } from "../api/languagetool.ts"
 import {
   agentSource,
   modelSource,
+  namespaceSource,
   personaSource,
   secretSource,
   toolSource,
@@ -58,6 +59,8 @@ export interface WebhookLookupShape {
   readonly agent: Get<LanguageAgent>
   /** Existence of a Secret (its data is never needed). */
   readonly secret: Get<KubeObject>
+  /** A Namespace by name (its labels: the Pod Security Admission level). */
+  readonly namespace: (name: string) => Effect.Effect<KubeObject | undefined, LookupError>
   /** Personas (any namespace) whose `spec.parentPersona` resolves to `namespace/name`. */
   readonly personasInheritingFrom: (
     namespace: string,
@@ -166,6 +169,7 @@ export const makeLiveLookup = (client: KubeClientShape): WebhookLookupShape => (
   persona: liveGet(client, personaSource.resource, personaSource.decode),
   agent: liveGet(client, agentSource.resource, agentSource.decode),
   secret: liveGet(client, secretSource.resource, secretSource.decode),
+  namespace: (name) => liveGet(client, namespaceSource.resource, namespaceSource.decode)("", name),
   personasInheritingFrom: (namespace, name) =>
     Effect.map(liveList(client, personaSource.resource, personaSource.decode), (all) =>
       all.filter(inheritsFrom(namespace, name)),
@@ -207,12 +211,14 @@ export const layer: Layer.Layer<WebhookLookup, never, Informers | KubeClient> = 
     const personas = yield* register(informers, personaSource)
     const agents = yield* register(informers, agentSource)
     const secrets = yield* register(informers, secretSource)
+    const namespaces = yield* register(informers, namespaceSource)
     return WebhookLookup.of({
       tool: cachedGet(tools, live.tool),
       model: cachedGet(models, live.model),
       persona: cachedGet(personas, live.persona),
       agent: cachedGet(agents, live.agent),
       secret: cachedGet(secrets, live.secret),
+      namespace: (name) => cachedGet(namespaces, (_, n) => live.namespace(n))("", name),
       personasInheritingFrom: (namespace, name) =>
         Effect.map(
           cachedList(personas, liveList(client, personaSource.resource, personaSource.decode)),
@@ -244,7 +250,7 @@ const decoders: Readonly<Record<string, Decoder<unknown>>> = {
 
 /**
  * A lookup over fixed objects (manifests as written: they are decoded here, so schema defaults
- * apply). Objects of other kinds than the five are ignored; an object that does not decode throws,
+ * apply). Objects of other kinds than these six (and Namespaces) are ignored; an object that does not decode throws,
  * since that is a broken test fixture.
  */
 export const makeLookupFromObjects = (objects: ReadonlyArray<KubeObject>): WebhookLookupShape => {
@@ -258,7 +264,7 @@ export const makeLookupFromObjects = (objects: ReadonlyArray<KubeObject>): Webho
       if (Result.isFailure(decoded))
         throw new Error(`fixture ${kind} ${raw.metadata.name ?? ""}: ${decoded.failure.join("; ")}`)
       value = decoded.success
-    } else if (kind !== "Secret") continue
+    } else if (kind !== "Secret" && kind !== "Namespace") continue
     const map = byKind.get(kind) ?? new Map<string, unknown>()
     map.set(`${raw.metadata.namespace ?? ""}/${raw.metadata.name ?? ""}`, value)
     byKind.set(kind, map)
@@ -274,6 +280,7 @@ export const makeLookupFromObjects = (objects: ReadonlyArray<KubeObject>): Webho
     persona: get("LanguagePersona"),
     agent: get("LanguageAgent"),
     secret: get("Secret"),
+    namespace: (name) => get<KubeObject>("Namespace")("", name),
     personasInheritingFrom: (namespace, name) =>
       Effect.succeed(all<LanguagePersona>("LanguagePersona").filter(inheritsFrom(namespace, name))),
     agentsUsingPersona: (namespace, name) =>

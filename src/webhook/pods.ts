@@ -5,8 +5,9 @@
  * Guarantees:
  * - A Pod without the annotation (or with an empty one) passes unchanged, whatever else it holds.
  * - Every problem is an answer, never a failure: a listed tool that is malformed, in another
- *   namespace (X-5), missing, not in sidecar mode, too long a name for `tool-<tool>`, or whose
- *   volumes clash with the Pod's or another listed tool's volume names denies the Pod with one
+ *   namespace (X-5), missing, not in sidecar mode, too long a name for `tool-<tool>`, whose port
+ *   another container of the Pod or another listed tool declares, or whose volumes clash with the
+ *   Pod's or another listed tool's volume names denies the Pod with one
  *   `<field path>: <rule>` line per problem, each naming the tool; a lookup failure denies with 500.
  * - Idempotent: entries named `tool-<tool>` (init or regular containers) are replaced, never
  *   duplicated; volumes injected earlier (known from `langop.io/injected-tools`) are replaced, not
@@ -14,6 +15,8 @@
  *   (ServiceAccount's token mount, LimitRanger's resources), and an entry that equals the one we
  *   would build modulo the API server's defaults is kept as it is (pods-defaults.ts), so the
  *   re-invocation on the defaulted, extended Pod yields no patch.
+ * - This handler trusts the annotations; the operator serves it only behind the authorisation gate
+ *   (sidecar-authorization.ts), which checks who created the Pod and that its agent lists the tools.
  * Assumptions: `lookup` answers from the informer cache (ADMISSION.md; in the operator it is
  * `WebhookLookup.tool`, cache first, one live GET on a miss); it returns `undefined` for a
  * tool that does not exist. The server (server.ts) only calls this for Pod CREATE reviews, but the
@@ -122,8 +125,47 @@ const spliceBlock = <T>(
 }
 
 /**
+ * Ports the listed tools would listen on twice in the Pod's network namespace: two tools on one
+ * port, or a tool on a port another container of the Pod declares (our own `tool-<tool>` entries
+ * from an earlier round excepted). Two listeners on one port leave one of them unable to start.
+ */
+const portClashes = (spec: Obj, tools: ReadonlyArray<SidecarTool>): ReadonlyArray<Violation> => {
+  const ours = new Set(tools.map((t) => sidecarContainerName(t.name)))
+  const podPorts = new Map<number, string>()
+  for (const key of ["containers", "initContainers"])
+    for (const container of arrayAt(spec, key)) {
+      const name = nameOf(container) ?? ""
+      if (ours.has(name) || !isObj(container)) continue
+      for (const port of arrayAt(container, "ports"))
+        if (isObj(port) && typeof port.containerPort === "number" && !podPorts.has(port.containerPort))
+          podPorts.set(port.containerPort, name)
+    }
+  const problems: Array<Violation> = []
+  const toolPorts = new Map<number, string>()
+  for (const tool of tools) {
+    const ref = sidecarRefString(tool)
+    const container = podPorts.get(tool.spec.port)
+    const other = toolPorts.get(tool.spec.port)
+    if (container !== undefined)
+      problems.push(
+        toolViolation(
+          `LanguageTool ${ref} listens on port ${tool.spec.port}, which the Pod's container "${container}" declares (SidecarPortConflict)`,
+        ),
+      )
+    else if (other !== undefined)
+      problems.push(
+        toolViolation(
+          `LanguageTool ${ref} and LanguageTool ${other} both listen on port ${tool.spec.port} (SidecarPortConflict)`,
+        ),
+      )
+    else toolPorts.set(tool.spec.port, ref)
+  }
+  return problems
+}
+
+/**
  * The pure injection: `pod` with every tool of `tools` (resolved, same namespace, sidecar mode, in
- * annotation order) injected, or the volume clashes that forbid it.
+ * annotation order) injected, or the port and volume clashes that forbid it.
  */
 export const injectSidecars = (
   pod: Obj,
@@ -145,7 +187,7 @@ export const injectSidecars = (
   const isOwnedVolume = (v: unknown) => ownedBefore.has(nameOf(v) ?? "")
   const podVolumeNames = new Set(podVolumes.filter((v) => !isOwnedVolume(v)).flatMap((v) => nameOf(v) ?? []))
 
-  const problems: Array<Violation> = []
+  const problems: Array<Violation> = [...portClashes(spec, tools)]
   const toolVolumeOwner = new Map<string, string>()
   for (const tool of tools) {
     const ref = sidecarRefString(tool)

@@ -177,17 +177,19 @@ export const parseSidecarTools = (value: string | undefined): ParsedSidecarTools
 type SeccompProfile = NonNullable<PodSecurityContext["seccompProfile"]>
 type SELinuxOptions = NonNullable<PodSecurityContext["seLinuxOptions"]>
 type WindowsSecurityContextOptions = NonNullable<PodSecurityContext["windowsOptions"]>
+type AppArmorProfile = NonNullable<PodSecurityContext["appArmorProfile"]>
 
 /** Container-level fields of the Kubernetes SecurityContext the sidecar gets (a subset of core/v1). */
 export interface SidecarSecurityContext {
   readonly allowPrivilegeEscalation: false
   readonly capabilities: { readonly drop: ReadonlyArray<string> }
-  readonly runAsNonRoot: true
+  readonly runAsNonRoot?: boolean
   readonly seccompProfile: SeccompProfile
   readonly runAsUser?: number
   readonly runAsGroup?: number
   readonly seLinuxOptions?: SELinuxOptions
   readonly windowsOptions?: WindowsSecurityContextOptions
+  readonly appArmorProfile?: AppArmorProfile
 }
 
 export interface SidecarPort {
@@ -230,45 +232,31 @@ export const defaultReadinessProbe = (port: number): Probe => ({
   failureThreshold: 3,
 })
 
-/** SELinux types the `baseline`/`restricted` Pod Security Standards admit. */
-const allowedSeLinuxTypes = new Set([
-  "",
-  "container_t",
-  "container_init_t",
-  "container_kvm_t",
-  "container_engine_t",
-])
-
 /**
- * The sidecar's container security context: the restricted defaults, plus the tool's overlapping
- * fields (`runAsUser`, `runAsGroup`, `runAsNonRoot`, `seLinuxOptions`, `seccompProfile`,
- * `windowsOptions`) wherever they keep the container within the `restricted` standard. A field that
- * would not (`runAsUser: 0`, `runAsNonRoot: false`, an `Unconfined` seccomp profile, an SELinux
- * user/role or foreign type, `windowsOptions.hostProcess: true`) is left at the restricted default.
+ * The sidecar's container security context. The sidecar runs in the agent's Pod, whose pod-level
+ * context belongs to the agent, so the tool's choices are set on the container: the tool's
+ * container-level fields (`runAsUser`, `runAsGroup`, `runAsNonRoot`, `seLinuxOptions`,
+ * `seccompProfile`, `windowsOptions`, `appArmorProfile`) unchanged, also where the `restricted`
+ * standard forbids them (admission decided from the namespace's Pod Security level), and the
+ * restricted defaults for the rest: no privilege escalation, all capabilities dropped, a
+ * RuntimeDefault seccomp profile, and `runAsNonRoot: true` unless the tool runs as uid 0.
  */
 export const sidecarSecurityContext = (tool: PodSecurityContext | undefined): SidecarSecurityContext => {
   const base = restrictedContainerSecurityContext()
-  const seccomp = tool?.seccompProfile
-  const seLinux = tool?.seLinuxOptions
-  const keepSeLinux =
-    seLinux !== undefined &&
-    (seLinux.user ?? "") === "" &&
-    (seLinux.role ?? "") === "" &&
-    allowedSeLinuxTypes.has(seLinux.type ?? "")
   return {
     allowPrivilegeEscalation: false,
     capabilities: { drop: [...base.capabilities.drop] },
-    runAsNonRoot: true,
-    seccompProfile:
-      seccomp !== undefined && (seccomp.type === "RuntimeDefault" || seccomp.type === "Localhost")
-        ? seccomp
-        : { type: "RuntimeDefault" },
-    ...(tool?.runAsUser !== undefined && tool.runAsUser !== 0 ? { runAsUser: tool.runAsUser } : {}),
-    ...(tool?.runAsGroup !== undefined ? { runAsGroup: tool.runAsGroup } : {}),
-    ...(keepSeLinux ? { seLinuxOptions: seLinux } : {}),
-    ...(tool?.windowsOptions !== undefined && tool.windowsOptions.hostProcess !== true
-      ? { windowsOptions: tool.windowsOptions }
-      : {}),
+    ...(tool?.runAsNonRoot !== undefined
+      ? { runAsNonRoot: tool.runAsNonRoot }
+      : tool?.runAsUser === 0
+        ? {}
+        : { runAsNonRoot: true }),
+    seccompProfile: tool?.seccompProfile ?? { type: "RuntimeDefault" },
+    ...(tool?.runAsUser === undefined ? {} : { runAsUser: tool.runAsUser }),
+    ...(tool?.runAsGroup === undefined ? {} : { runAsGroup: tool.runAsGroup }),
+    ...(tool?.seLinuxOptions === undefined ? {} : { seLinuxOptions: tool.seLinuxOptions }),
+    ...(tool?.windowsOptions === undefined ? {} : { windowsOptions: tool.windowsOptions }),
+    ...(tool?.appArmorProfile === undefined ? {} : { appArmorProfile: tool.appArmorProfile }),
   }
 }
 

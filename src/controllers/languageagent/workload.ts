@@ -7,8 +7,9 @@
  * - Every pass-through field of the spec is honoured (pull policy and secrets, envFrom, resources, node
  *   selector, affinity, tolerations, service account, security context, volumes and mounts, pod labels
  *   and annotations, restart policy and backoff limit for Jobs).
- * - The Pod meets the `restricted` Pod Security Standard (runAsNonRoot, RuntimeDefault seccomp, no
- *   privilege escalation, all capabilities dropped), whatever the user's security context says.
+ * - The Pod gets the `restricted` Pod Security Standard (runAsNonRoot, RuntimeDefault seccomp, no
+ *   privilege escalation, all capabilities dropped) for every field the user's security context
+ *   leaves unset; the user's own values pass through unchanged (admission checked them).
  * - Selectors use only the four common labels; user pod labels never override ours; our annotations
  *   (config hash, sidecar marks) win over user pod annotations.
  * - No sidecar container is written: the template only carries the sidecar marks (ADMISSION.md).

@@ -8,7 +8,8 @@
  *
  * Guarantees: deterministic (no timestamps; maps sorted); selectors use only the four common labels plus
  * the region label on regional objects (never `langop.io/cluster`); `replicas` is omitted while the HPA is
- * enabled; pods meet the `restricted` Pod Security Standard whatever the user's security contexts say;
+ * enabled; pods get the `restricted` Pod Security Standard for every security field the user leaves
+ * unset and the user's own values unchanged (admission checked them against the namespace's level);
  * every pass-through field is honoured (README X-10).
  */
 import type { ClientRegion, IngressSpec, LanguageClient } from "../../api/languageclient.ts"
@@ -106,11 +107,9 @@ export const desiredConfigMap = (
 
 const hpaEnabled = (client: LanguageClient) => client.spec.horizontalPodAutoscaler?.enabled === true
 
-/** A restricted container context: the user's, with the fields `restricted` requires forced. */
-const containerSecurityContext = (client: LanguageClient) => ({
-  ...client.spec.containerSecurityContext,
-  ...restrictedContainerSecurityContext(),
-})
+/** The user's container context, with the restricted defaults for the fields they leave unset. */
+const containerSecurityContext = (client: LanguageClient) =>
+  restrictedContainerSecurityContext(client.spec.containerSecurityContext)
 
 export const desiredDeployment = (
   client: LanguageClient,
@@ -167,7 +166,7 @@ export const desiredDeployment = (
     tolerations: spec.tolerations,
     topologySpreadConstraints: spec.topologySpreadConstraints,
     serviceAccountName: spec.serviceAccountName,
-    securityContext: restrictedPodSecurityContext(spec.securityContext),
+    securityContext: restrictedPodSecurityContext(spec.securityContext, [spec.containerSecurityContext]),
     volumes: [...mounts.volumes, ...(spec.volumes ?? [])],
     containers: [container],
   })

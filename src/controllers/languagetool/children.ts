@@ -7,8 +7,8 @@
  *   on the container env and the resourceVersions of the ConfigMaps/Secrets the env reads.
  * - Selectors use only the four common labels (never `langop.io/cluster`), so changing `clusterRef` never
  *   touches an immutable Deployment selector.
- * - Every pass-through field of the spec is honoured (README X-10); the pod meets the `restricted` Pod
- *   Security Standard (restricted pod/container security contexts are always set).
+ * - Every pass-through field of the spec is honoured (README X-10); the pod gets the `restricted` Pod
+ *   Security Standard for every security field the user leaves unset, their own values unchanged.
  * - `replicas` is omitted while the HPA is enabled, so the operator and the autoscaler never fight.
  */
 import type { EnvVar } from "../../api/k8s/index.ts"

@@ -89,71 +89,7 @@ export const CommonRules = defineRules("common", {
     severity: "warn",
     text: "a reference that cannot be checked now is reported; the controller checks it again",
   },
-  restrictedPod: {
-    severity: "deny",
-    text: "securityContext stays within the restricted Pod Security Standard (no runAsNonRoot false, runAsUser 0, Unconfined seccomp or hostProcess): generated Pods always enforce it",
-  },
 })
-
-/** The restricted-standard fields of a (pod or sidecar) security context. */
-interface SecurityContextShape {
-  readonly runAsNonRoot?: boolean | undefined
-  readonly runAsUser?: number | undefined
-  readonly seccompProfile?: { readonly type?: string | undefined } | undefined
-  readonly windowsOptions?: { readonly hostProcess?: boolean | undefined } | undefined
-}
-
-/**
- * `spec.securityContext` values that contradict the restricted Pod Security Standard. The operator sets
- * runAsNonRoot and a RuntimeDefault seccomp profile on every Pod it generates (src/controllers/common/
- * security.ts), so such a value could never take effect — or, for runAsUser 0, would stop the container
- * from starting; say so at admission instead.
- */
-export const restrictedPodFindings = (
-  context: SecurityContextShape | undefined,
-  path: FieldPath,
-): ReadonlyArray<Finding> => {
-  if (context === undefined) return []
-  const why = "generated Pods meet the restricted Pod Security Standard"
-  return [
-    ...(context.runAsNonRoot === false
-      ? [
-          finding(
-            CommonRules.restrictedPod,
-            [...path, "runAsNonRoot"],
-            `must not be false: ${why} and run as non-root`,
-          ),
-        ]
-      : []),
-    ...(context.runAsUser === 0
-      ? [
-          finding(
-            CommonRules.restrictedPod,
-            [...path, "runAsUser"],
-            `must not be 0 (root): ${why}, so a root user could not start; use the image's non-root uid`,
-          ),
-        ]
-      : []),
-    ...(context.seccompProfile?.type === "Unconfined"
-      ? [
-          finding(
-            CommonRules.restrictedPod,
-            [...path, "seccompProfile", "type"],
-            `Unconfined is not allowed: ${why} (RuntimeDefault or Localhost)`,
-          ),
-        ]
-      : []),
-    ...(context.windowsOptions?.hostProcess === true
-      ? [
-          finding(
-            CommonRules.restrictedPod,
-            [...path, "windowsOptions", "hostProcess"],
-            `must not be true: ${why}`,
-          ),
-        ]
-      : []),
-  ]
-}
 
 // ---------------------------------------------------------------------------------------------
 // Inputs

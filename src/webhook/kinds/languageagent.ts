@@ -21,7 +21,6 @@ import {
   finding,
   type KindAdmission,
   nsOr,
-  restrictedPodFindings,
   secretNamespaceFindings,
   type ValidationInput,
 } from "./common.ts"
@@ -256,12 +255,7 @@ const volumeFindings = (spec: LanguageAgent["spec"]): ReadonlyArray<Finding> => 
 /** Every rule that needs no other object (languageagent.md §Validation). Pure. */
 export const staticAgentFindings = (agent: LanguageAgent, namespace: string): ReadonlyArray<Finding> => {
   const spec = agent.spec
-  const out: Array<Finding> = [
-    ...nameFindings(agent),
-    ...scheduleFindings(spec),
-    ...triggerFindings(spec),
-    ...restrictedPodFindings(spec.securityContext, ["spec", "securityContext"]),
-  ]
+  const out: Array<Finding> = [...nameFindings(agent), ...scheduleFindings(spec), ...triggerFindings(spec)]
   for (const [i, filter] of (spec.safetyConfig?.contentFilters ?? []).entries())
     if (filter.type === "custom" && (filter.pattern ?? "").trim() === "")
       out.push(

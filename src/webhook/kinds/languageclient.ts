@@ -22,7 +22,6 @@ import {
   finding,
   type KindAdmission,
   nsOr,
-  restrictedPodFindings,
   secretNamespaceFindings,
   type ValidationInput,
   type ValidationOptions,
@@ -246,7 +245,6 @@ export const staticClientFindings = (
       ),
     )
   out.push(...regionFindings(spec, name), ...workloadFindings(spec, ClientRules))
-  out.push(...restrictedPodFindings(spec.securityContext, ["spec", "securityContext"]))
   out.push(...tlsAndSessionFindings(spec, options), ...authFindings(spec))
   if (spec.cors?.allowCredentials === true && (spec.cors.allowedOrigins ?? []).includes("*"))
     out.push(

@@ -54,8 +54,7 @@ export const ModelRules = defineRules("languagemodel", {
 export const modelRuleCatalog = [
   ...Object.values(ModelRules),
   ...Object.values(EgressRules),
-  // No securityContext in this kind's spec: the restricted-standard rule cannot apply.
-  ...Object.values(CommonRules).filter((rule) => rule !== CommonRules.restrictedPod),
+  ...Object.values(CommonRules),
 ]
 
 const RESERVED_PARAMETERS = ["model", "api_key", "api_base"]

@@ -83,8 +83,7 @@ export const PersonaRules = defineRules("languagepersona", {
 /** All rules this kind's webhook applies (`ownSpec` is only the fallback for errors validate.ts may add later). */
 export const personaRuleCatalog = [
   ...Object.values(PersonaRules).filter((rule) => rule !== PersonaRules.ownSpec),
-  // No securityContext in this kind's spec: the restricted-standard rule cannot apply.
-  ...Object.values(CommonRules).filter((rule) => rule !== CommonRules.restrictedPod),
+  ...Object.values(CommonRules),
 ]
 
 const ruleForIssue = (path: string): Rule => {

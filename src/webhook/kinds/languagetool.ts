@@ -12,15 +12,7 @@ import { LanguageTool } from "../../api/languagetool.ts"
 import { applyDefaults } from "../defaults.ts"
 import { EgressRules, egressFindings } from "../egress.ts"
 import type { FieldPath } from "../review.ts"
-import {
-  CommonRules,
-  defineRules,
-  type Finding,
-  finding,
-  type KindAdmission,
-  type Rule,
-  restrictedPodFindings,
-} from "./common.ts"
+import { CommonRules, defineRules, type Finding, finding, type KindAdmission, type Rule } from "./common.ts"
 import { effectiveName, isDns1035Label } from "./names.ts"
 
 export const ToolRules = defineRules("languagetool", {
@@ -55,7 +47,6 @@ export const toolRuleCatalog = [
   ...Object.values(ToolRules),
   ...Object.values(EgressRules),
   CommonRules.schema,
-  CommonRules.restrictedPod,
 ]
 
 export const MAX_SIDECAR_TOOL_NAME_LENGTH = 58
@@ -138,7 +129,6 @@ export const staticToolFindings = (tool: LanguageTool): ReadonlyArray<Finding> =
       ),
     )
   out.push(...workloadFindings(spec, ToolRules))
-  out.push(...restrictedPodFindings(spec.securityContext, ["spec", "securityContext"]))
   if (sidecar)
     for (const [i, volume] of (spec.volumes ?? []).entries())
       if (AGENT_RESERVED_VOLUME.test(volume.name))

@@ -208,7 +208,11 @@ describe("LanguageClient", () => {
       LOG_LEVEL: "info",
       LOG_FORMAT: "json",
     })
-    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true })
+    // Restricted defaults: the container's own fields here, the run-as fields at pod level (inherited).
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    })
     expect(deployment?.spec.template.spec.securityContext).toMatchObject({
       runAsNonRoot: true,
       seccompProfile: { type: "RuntimeDefault" },

@@ -176,6 +176,50 @@ describe("admission webhook", () => {
     expect(absent.stderr).toContain("NotFound")
   })
 
+  test.for<[string, Record<string, unknown>]>([
+    ["LanguageAgent", { image: "ghcr.io/langop/agent:1.0", modelRefs: [{ name: "gpt" }] }],
+    ["LanguageTool", { image: "ghcr.io/langop/mcp-web-fetch:1.0" }],
+    ["LanguageClient", { image: "ghcr.io/langop/client:1.0", modelRefs: [{ name: "gpt" }] }],
+  ])(
+    "%s: the operator's langop.io/ keys in podAnnotations and podLabels are denied, each named",
+    async ([kind, spec], { namespace }) => {
+      const forged = manifest(kind, "forged", {
+        ...spec,
+        podAnnotations: {
+          "langop.io/sidecar-tools": `${namespace}/sc`,
+          "langop.io/injected-tools": `${namespace}/sc`,
+          "langop.io/sidecar-hash": "0".repeat(64),
+          "langop.io/config-hash": "x",
+        },
+        podLabels: { "langop.io/kind": "LanguageAgent", "langop.io/cluster": "other" },
+      })
+      const denied = await apply(namespace, forged)
+      expect(denied.exitCode).not.toBe(0)
+      for (const key of [
+        "langop.io/sidecar-tools",
+        "langop.io/injected-tools",
+        "langop.io/sidecar-hash",
+        "langop.io/config-hash",
+      ])
+        expect(denied.stderr).toContain(
+          `spec.podAnnotations[${key}]: annotation "${key}" is reserved for the operator`,
+        )
+      for (const key of ["langop.io/kind", "langop.io/cluster"])
+        expect(denied.stderr).toContain(`spec.podLabels[${key}]: label "${key}" is reserved for the operator`)
+      expect((await kubectl(["get", "-n", namespace, kind.toLowerCase(), "forged"])).stderr).toContain(
+        "NotFound",
+      )
+
+      // The users' own peer label and foreign keys stay allowed.
+      const fine = manifest(kind, "fine", {
+        ...spec,
+        podAnnotations: { "prometheus.io/scrape": "true" },
+        podLabels: { "langop.io/group": "crawlers" },
+      })
+      expect((await apply(namespace, fine)).exitCode).toBe(0)
+    },
+  )
+
   test("objects stored before a rule existed can still be relabelled, not re-specced (X-7)", async () => {
     const labelled = await kubectl(["label", "-n", legacyNamespace, "languagetool", "9legacy", "team=a"])
     expect(labelled.exitCode).toBe(0)

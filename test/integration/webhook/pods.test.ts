@@ -1,10 +1,14 @@
 // Sidecar injection on the real control plane, with the operator's admission server registered
 // (setup/webhook.ts): Pods created by the REAL ReplicaSet controller from a Deployment whose template
-// the agent controller would write (kind label + sidecar marks) get the native sidecar and run on the
-// kwok node; the API server's re-invocation (after another webhook changed the Pod) gets no patch; a
-// missing tool surfaces as the ReplicaSet's FailedCreate event with our deny message.
+// the agent controller would write (kind label + sidecar marks), for a LanguageAgent whose toolRefs
+// list the tool, get the native sidecar and run on the kwok node; the API server's re-invocation (after
+// another webhook changed the Pod) gets no patch; a missing tool surfaces as the ReplicaSet's
+// FailedCreate event with our deny message. Forged marks (a tool the agent does not list or blocks, a
+// forged injected-tools, a Pod a user creates directly) are refused with the entry named; the Job
+// controller's Pods are trusted like the ReplicaSet controller's.
 import {
   AppsV1Api,
+  BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type V1Deployment,
@@ -63,6 +67,37 @@ const agentDeployment = (name: string, annotations: Record<string, string>): V1D
   }
 }
 
+/** The LanguageAgent whose live spec authorises (or not) the sidecar tools its Pods list. */
+const createAgent = (
+  custom: CustomObjectsApi,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+) =>
+  custom.createNamespacedCustomObject({
+    group: "langop.io",
+    version: "v1alpha1",
+    namespace,
+    plural: "languageagents",
+    body: {
+      apiVersion: "langop.io/v1alpha1",
+      kind: "LanguageAgent",
+      metadata: { name, namespace },
+      spec: { image: "registry.invalid/agent:1", modelRefs: [{ name: "gpt" }], ...spec },
+    },
+  })
+
+/** The message of the first FailedCreate event of a `kind` (ReplicaSet, Job) in the namespace. */
+const failedCreate = async (core: CoreV1Api, namespace: string, kind: string): Promise<string> =>
+  vi.waitFor(async () => {
+    const events = await core.listNamespacedEvent({ namespace })
+    const failed = events.items.find((e) => e.reason === "FailedCreate" && e.involvedObject.kind === kind)
+    expect(failed).toBeDefined()
+    return failed?.message ?? ""
+  }, poll)
+
+const TOOLS_PATH = "metadata.annotations[langop.io/sidecar-tools]"
+
 describe("Pod webhook: sidecar injection", () => {
   // The operator's full handler table (tools are validated on creation too), Pod answers recorded.
   const recorded = recordedTable()
@@ -116,6 +151,7 @@ describe("Pod webhook: sidecar injection", () => {
     })
     const tool = decodeTool(created)
     if (Result.isFailure(tool)) throw new Error(tool.failure.join("\n"))
+    await createAgent(custom, namespace, "agent", { toolRefs: [{ name: "fs" }] })
     const marks = sidecarAnnotations([sidecarToolOf(tool.success)])
     await apps.createNamespacedDeployment({ namespace, body: agentDeployment("agent", marks) })
 
@@ -201,6 +237,7 @@ describe("Pod webhook: sidecar injection", () => {
     })
     const tool = decodeTool(created)
     if (Result.isFailure(tool)) throw new Error(tool.failure.join("\n"))
+    await createAgent(custom, namespace, "agent", { toolRefs: [{ name: "search" }] })
     await apps.createNamespacedDeployment({
       namespace,
       body: agentDeployment("agent", sidecarAnnotations([sidecarToolOf(tool.success)])),
@@ -224,6 +261,9 @@ describe("Pod webhook: sidecar injection", () => {
   test("a missing tool: the ReplicaSet reports our deny as FailedCreate", async ({ kc, namespace }) => {
     const apps = kc.makeApiClient(AppsV1Api)
     const core = kc.makeApiClient(CoreV1Api)
+    await createAgent(kc.makeApiClient(CustomObjectsApi), namespace, "lonely", {
+      toolRefs: [{ name: "missing" }],
+    })
     await apps.createNamespacedDeployment({
       namespace,
       body: agentDeployment("lonely", {
@@ -231,22 +271,15 @@ describe("Pod webhook: sidecar injection", () => {
         "langop.io/sidecar-hash": "0".repeat(64),
       }),
     })
-    const event = await vi.waitFor(async () => {
-      const events = await core.listNamespacedEvent({ namespace })
-      const failed = events.items.find(
-        (e) => e.reason === "FailedCreate" && e.involvedObject.kind === "ReplicaSet",
-      )
-      expect(failed).toBeDefined()
-      return failed
-    }, poll)
-    expect(event?.message).toContain(`LanguageTool ${namespace}/missing not found (ToolNotFound)`)
-    expect(event?.message).toContain("metadata.annotations[langop.io/sidecar-tools]")
+    const message = await failedCreate(core, namespace, "ReplicaSet")
+    expect(message).toContain(`${TOOLS_PATH}: LanguageTool ${namespace}/missing not found (ToolNotFound)`)
     const pods = await core.listNamespacedPod({ namespace })
     expect(pods.items).toHaveLength(0)
   })
 
   test("a Pod naming a service-mode tool is denied with the tool named", async ({ kc, namespace }) => {
     const custom = kc.makeApiClient(CustomObjectsApi)
+    const apps = kc.makeApiClient(AppsV1Api)
     const core = kc.makeApiClient(CoreV1Api)
     await custom.createNamespacedCustomObject({
       group: "langop.io",
@@ -255,14 +288,121 @@ describe("Pod webhook: sidecar injection", () => {
       plural: "languagetools",
       body: toolManifest(namespace, "shared", { image: "registry.invalid/shared:1" }),
     })
+    await createAgent(custom, namespace, "agent", { toolRefs: [{ name: "shared" }] })
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: agentDeployment("agent", { "langop.io/sidecar-tools": `${namespace}/shared` }),
+    })
+    expect(await failedCreate(core, namespace, "ReplicaSet")).toContain(
+      `LanguageTool ${namespace}/shared is not in sidecar mode (deploymentMode: service)`,
+    )
+  })
+})
+
+describe("Pod webhook: forged sidecar marks are denied, never injected", () => {
+  let webhook: WebhookHandle | undefined
+
+  beforeAll(async () => {
+    await installCrds()
+    webhook = await startWebhook()
+    await webhook.waitUntilServing()
+  })
+  afterAll(async () => {
+    await webhook?.close()
+  })
+
+  /** A sidecar-mode tool `sc` in the namespace (so only the authorisation can refuse it). */
+  const sidecarTool = (custom: CustomObjectsApi, namespace: string) =>
+    custom.createNamespacedCustomObject({
+      group: "langop.io",
+      version: "v1alpha1",
+      namespace,
+      plural: "languagetools",
+      body: toolManifest(namespace, "sc", {
+        image: "registry.invalid/sc:1",
+        deploymentMode: "sidecar",
+        port: 7000,
+      }),
+    })
+
+  const refusedOnly = async (core: CoreV1Api, namespace: string, kind: string, line: string) => {
+    const message = await failedCreate(core, namespace, kind)
+    expect(message).toContain(line)
+    expect(message).toContain("(SidecarNotAuthorized)")
+    expect((await core.listNamespacedPod({ namespace })).items).toEqual([])
+  }
+
+  test("an agent without sidecar tools whose template lists one: its Pods are refused, naming the tool", async ({
+    kc,
+    namespace,
+  }) => {
+    const custom = kc.makeApiClient(CustomObjectsApi)
+    await sidecarTool(custom, namespace)
+    await createAgent(custom, namespace, "agent", {})
+    // What a forged podAnnotations entry (stored before the rule) or an edited Deployment produces.
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace,
+      body: agentDeployment("agent", { "langop.io/sidecar-tools": `${namespace}/sc` }),
+    })
+    await refusedOnly(
+      kc.makeApiClient(CoreV1Api),
+      namespace,
+      "ReplicaSet",
+      `${TOOLS_PATH}: LanguageTool ${namespace}/sc is not an enabled, unblocked toolRef of LanguageAgent ${namespace}/agent`,
+    )
+  })
+
+  test("a tool the agent blocks (safetyConfig.blockedTools) is refused", async ({ kc, namespace }) => {
+    const custom = kc.makeApiClient(CustomObjectsApi)
+    await sidecarTool(custom, namespace)
+    await createAgent(custom, namespace, "agent", {
+      toolRefs: [{ name: "sc" }],
+      safetyConfig: { blockedTools: ["sc"] },
+    })
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace,
+      body: agentDeployment("agent", { "langop.io/sidecar-tools": `${namespace}/sc` }),
+    })
+    await refusedOnly(
+      kc.makeApiClient(CoreV1Api),
+      namespace,
+      "ReplicaSet",
+      `LanguageTool ${namespace}/sc is not an enabled, unblocked toolRef of LanguageAgent ${namespace}/agent`,
+    )
+  })
+
+  test("a forged langop.io/injected-tools is refused", async ({ kc, namespace }) => {
+    const custom = kc.makeApiClient(CustomObjectsApi)
+    await sidecarTool(custom, namespace)
+    await createAgent(custom, namespace, "agent", {})
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace,
+      body: agentDeployment("agent", { "langop.io/injected-tools": `${namespace}/sc` }),
+    })
+    await refusedOnly(
+      kc.makeApiClient(CoreV1Api),
+      namespace,
+      "ReplicaSet",
+      `metadata.annotations[langop.io/injected-tools]: names LanguageTool ${namespace}/sc, which this Pod's authorised langop.io/sidecar-tools does not list`,
+    )
+  })
+
+  test("a Pod created directly by a user gets no sidecar, even for the agent's own tool", async ({
+    kc,
+    namespace,
+  }) => {
+    const custom = kc.makeApiClient(CustomObjectsApi)
+    const core = kc.makeApiClient(CoreV1Api)
+    await sidecarTool(custom, namespace)
+    await createAgent(custom, namespace, "agent", { toolRefs: [{ name: "sc" }] })
     const error = await core
       .createNamespacedPod({
         namespace,
         body: {
           metadata: {
             name: "direct",
-            labels: { "langop.io/kind": "LanguageAgent" },
-            annotations: { "langop.io/sidecar-tools": `${namespace}/shared` },
+            labels: { "langop.io/kind": "LanguageAgent", "app.kubernetes.io/name": "agent" },
+            annotations: { "langop.io/sidecar-tools": `${namespace}/sc` },
           },
           spec: { containers: [{ name: "agent", image: "registry.invalid/agent:1" }] },
         },
@@ -271,9 +411,43 @@ describe("Pod webhook: sidecar injection", () => {
         () => undefined,
         (e: unknown) => e as { code?: number; body?: string },
       )
-    expect(error?.code).toBe(422)
+    expect(error?.code).toBe(403)
     expect(error?.body).toContain(
-      `LanguageTool ${namespace}/shared is not in sidecar mode (deploymentMode: service)`,
+      "sidecar tools are injected only into Pods that the ReplicaSet or Job controller creates from a LanguageAgent's Deployment or CronJob; this Pod was created by",
     )
+    expect((await core.listNamespacedPod({ namespace })).items).toEqual([])
+  })
+
+  test("Pods the Job controller creates for the agent get the agent's tool", async ({ kc, namespace }) => {
+    const custom = kc.makeApiClient(CustomObjectsApi)
+    const core = kc.makeApiClient(CoreV1Api)
+    await sidecarTool(custom, namespace)
+    await createAgent(custom, namespace, "nightly", { toolRefs: [{ name: "sc" }] })
+    const template = agentDeployment("nightly", { "langop.io/sidecar-tools": `${namespace}/sc` }).spec
+      ?.template
+    await kc.makeApiClient(BatchV1Api).createNamespacedJob({
+      namespace,
+      body: {
+        metadata: { name: "nightly-1" },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            ...template,
+            spec: { ...template?.spec, containers: template?.spec?.containers ?? [], restartPolicy: "Never" },
+          },
+        },
+      },
+    })
+    const pod = await vi.waitFor(async () => {
+      const list = await core.listNamespacedPod({
+        namespace,
+        labelSelector: "app.kubernetes.io/name=nightly",
+      })
+      expect(list.items).toHaveLength(1)
+      return list.items[0] as V1Pod
+    }, poll)
+    expect(pod.metadata?.ownerReferences?.[0]?.kind).toBe("Job")
+    expect(pod.spec?.initContainers?.map((c) => c.name)).toEqual(["tool-sc"])
+    expect(pod.metadata?.annotations?.["langop.io/injected-tools"]).toBe(`${namespace}/sc`)
   })
 })

@@ -220,6 +220,23 @@ describe("/mutate/pods: denials name the tool", () => {
     ])
   })
 
+  it("a tool port another container of the Pod declares", () => {
+    const response = deny(both.lookup, "team-a/fs", {
+      containers: [{ name: "agent", image: "agent:1", ports: [{ name: "http", containerPort: 3000 }] }],
+    })
+    expect(denyLines(response)).toEqual([
+      `${PATH}: LanguageTool team-a/fs listens on port 3000, which the Pod's container "agent" declares (SidecarPortConflict)`,
+    ])
+  })
+
+  it("two tools on the same port", () => {
+    const other = tool("other", { port: 3000 })
+    const response = deny(lookupOf([fsTool, other]).lookup, "team-a/fs,team-a/other")
+    expect(denyLines(response)).toEqual([
+      `${PATH}: LanguageTool team-a/other and LanguageTool team-a/fs both listen on port 3000 (SidecarPortConflict)`,
+    ])
+  })
+
   it("every violation at once", () => {
     const response = deny(
       lookupOf([tool("svc", { deploymentMode: "service" })]).lookup,

@@ -191,7 +191,7 @@ describe("sidecarContainer", () => {
   })
 })
 
-describe("sidecarSecurityContext", () => {
+describe("sidecarSecurityContext: restricted where the tool is silent, the tool's values unchanged", () => {
   const restricted = {
     allowPrivilegeEscalation: false,
     capabilities: { drop: ["ALL"] },
@@ -200,33 +200,57 @@ describe("sidecarSecurityContext", () => {
   }
   it.each([
     ["absent", undefined, restricted],
-    ["pod-only fields are dropped", { fsGroup: 1, supplementalGroups: [2], sysctls: [] }, restricted],
+    [
+      "pod-only fields do not apply to a container",
+      { fsGroup: 1, supplementalGroups: [2], sysctls: [] },
+      restricted,
+    ],
     [
       "runAsUser and runAsGroup are kept",
       { runAsUser: 10, runAsGroup: 0 },
       { ...restricted, runAsUser: 10, runAsGroup: 0 },
     ],
-    ["runAsUser 0 is not restricted", { runAsUser: 0 }, restricted],
-    ["runAsNonRoot false is not restricted", { runAsNonRoot: false }, restricted],
+    [
+      "runAsUser 0 is kept, and runAsNonRoot is then not defaulted (the kubelet would refuse to start it)",
+      { runAsUser: 0 },
+      {
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+        runAsUser: 0,
+      },
+    ],
+    ["runAsNonRoot false is kept", { runAsNonRoot: false }, { ...restricted, runAsNonRoot: false }],
     [
       "a Localhost seccomp profile is kept",
       { seccompProfile: { type: "Localhost", localhostProfile: "p.json" } },
       { ...restricted, seccompProfile: { type: "Localhost", localhostProfile: "p.json" } },
     ],
-    ["an Unconfined seccomp profile is not", { seccompProfile: { type: "Unconfined" } }, restricted],
+    [
+      "an Unconfined seccomp profile is kept",
+      { seccompProfile: { type: "Unconfined" } },
+      { ...restricted, seccompProfile: { type: "Unconfined" } },
+    ],
     [
       "SELinux level and an allowed type are kept",
       { seLinuxOptions: { level: "s0:c1", type: "container_t" } },
       { ...restricted, seLinuxOptions: { level: "s0:c1", type: "container_t" } },
     ],
-    ["an SELinux user is not", { seLinuxOptions: { user: "root" } }, restricted],
-    ["a foreign SELinux type is not", { seLinuxOptions: { type: "spc_t" } }, restricted],
     [
-      "windowsOptions without hostProcess are kept",
-      { windowsOptions: { runAsUserName: "app" } },
-      { ...restricted, windowsOptions: { runAsUserName: "app" } },
+      "an SELinux user and a foreign type are kept",
+      { seLinuxOptions: { user: "root", type: "spc_t" } },
+      { ...restricted, seLinuxOptions: { user: "root", type: "spc_t" } },
     ],
-    ["hostProcess is not", { windowsOptions: { hostProcess: true } }, restricted],
+    [
+      "windowsOptions are kept, hostProcess included",
+      { windowsOptions: { runAsUserName: "app", hostProcess: true } },
+      { ...restricted, windowsOptions: { runAsUserName: "app", hostProcess: true } },
+    ],
+    [
+      "an AppArmor profile is kept",
+      { appArmorProfile: { type: "Unconfined" } },
+      { ...restricted, appArmorProfile: { type: "Unconfined" } },
+    ],
   ] as const)("%s", (_, given, expected) => {
     expect(sidecarSecurityContext(given)).toEqual(expected)
   })

@@ -36,11 +36,10 @@ const podInput = (a: LanguageAgent, world: World = {}, extra: Partial<PodInput> 
   }
 }
 
+// Container level: only what a container alone can say; the run-as fields come from the pod level.
 const RESTRICTED_CONTAINER = {
   allowPrivilegeEscalation: false,
   capabilities: { drop: ["ALL"] },
-  runAsNonRoot: true,
-  seccompProfile: { type: "RuntimeDefault" },
 }
 
 describe("Deployment", () => {
@@ -121,10 +120,10 @@ describe("Deployment", () => {
       affinity: a.spec.affinity,
       tolerations: [{ key: "gpu", operator: "Exists" }],
       serviceAccountName: "runner",
-      // restricted: runAsNonRoot forced on, the rest kept
+      // the user's values unchanged (runAsNonRoot: false included); restricted defaults for the rest
       securityContext: {
         runAsUser: 1000,
-        runAsNonRoot: true,
+        runAsNonRoot: false,
         fsGroup: 7,
         seccompProfile: { type: "RuntimeDefault" },
       },

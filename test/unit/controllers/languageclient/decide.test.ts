@@ -249,10 +249,10 @@ describe("LanguageClient decide: children", () => {
       LOG_LEVEL: "debug",
       LOG_FORMAT: "text",
     })
-    expect(container.securityContext).toMatchObject({
+    // The user's values unchanged (allowPrivilegeEscalation: true included), restricted defaults for the rest.
+    expect(container.securityContext).toEqual({
       readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      runAsNonRoot: true,
+      allowPrivilegeEscalation: true,
       capabilities: { drop: ["ALL"] },
     })
     expect(d.spec.template.spec.securityContext).toMatchObject({

@@ -140,8 +140,6 @@ describe("Deployment <name>", () => {
     expect(container({}).securityContext).toEqual({
       allowPrivilegeEscalation: false,
       capabilities: { drop: ["ALL"] },
-      runAsNonRoot: true,
-      seccompProfile: { type: "RuntimeDefault" },
       readOnlyRootFilesystem: true,
     })
     expect(pod.volumes).toEqual([

@@ -194,20 +194,37 @@ describe("through the handler table and the review codec", () => {
     expect(entry("/validate/languageagents").operations).toEqual(["CREATE", "UPDATE"])
   })
 
-  it("the Pod webhook resolves sidecar tools through the same lookup", () => {
+  it("the Pod webhook resolves the agent and its sidecar tools through the same lookup", () => {
+    const agent = {
+      apiVersion: "langop.io/v1alpha1",
+      kind: "LanguageAgent",
+      metadata: { name: "with-files", namespace: NS },
+      spec: { image: "agent:1", modelRefs: [{ name: "gpt" }], toolRefs: [{ name: "files" }] },
+    }
     const pod = {
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name: "a-1", namespace: NS, annotations: { "langop.io/sidecar-tools": `${NS}/files` } },
+      metadata: {
+        name: "a-1",
+        namespace: NS,
+        labels: { "langop.io/kind": "LanguageAgent", "app.kubernetes.io/name": "with-files" },
+        annotations: { "langop.io/sidecar-tools": `${NS}/files` },
+      },
       spec: { containers: [{ name: "agent", image: "agent:1" }] },
     }
-    const response = reviewed("/mutate/pods", {
+    const request = {
       ...reviewOf(pod as Json),
       kind: { group: "", version: "v1", kind: "Pod" },
       resource: { group: "", version: "v1", resource: "pods" },
-    })
+      userInfo: { username: "system:serviceaccount:kube-system:replicaset-controller" },
+    }
+    const response = reviewed("/mutate/pods", request, [...world, agent as unknown as KubeObject])
     expect(response.allowed).toBe(true)
     expect(response.patch).toBeDefined()
+    // Without the agent in the lookup, the same Pod is refused: the list has nothing to back it.
+    const refused = reviewed("/mutate/pods", request)
+    expect(refused.allowed).toBe(false)
+    expect(refused.status?.message).toContain(`LanguageAgent ${NS}/with-files`)
   })
 
   it("validating handlers never return a patch", () => {

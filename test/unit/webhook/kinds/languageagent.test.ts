@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { agentAdmission, agentRuleCatalog } from "../../../../src/webhook/kinds/languageagent.ts"
-import {
-  checkRow,
-  expectCovered,
-  failingLookup,
-  mutate,
-  NS,
-  type Row,
-  restrictedPodRows,
-  withSpec,
-} from "./support.ts"
+import { checkRow, expectCovered, failingLookup, mutate, NS, type Row, withSpec } from "./support.ts"
 
 const agent = {
   apiVersion: "langop.io/v1alpha1",
@@ -23,7 +14,6 @@ const long = (n: number) => `a${"b".repeat(n - 1)}`
 const egress = (rules: ReadonlyArray<unknown>) => a({ egress: rules })
 
 const rows: ReadonlyArray<Row> = [
-  ...restrictedPodRows((spec) => a(spec)),
   { name: "a minimal valid agent is allowed without warnings", object: agent },
   {
     name: "name longer than 63 characters",

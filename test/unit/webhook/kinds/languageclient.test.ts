@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { clientAdmission, clientRuleCatalog } from "../../../../src/webhook/kinds/languageclient.ts"
-import {
-  checkRow,
-  expectCovered,
-  failingLookup,
-  mutate,
-  NS,
-  type Row,
-  restrictedPodRows,
-  withSpec,
-} from "./support.ts"
+import { checkRow, expectCovered, failingLookup, mutate, NS, type Row, withSpec } from "./support.ts"
 
 const client = {
   apiVersion: "langop.io/v1alpha1",
@@ -21,7 +12,6 @@ const c = (spec: Record<string, unknown>, metadata: Record<string, unknown> = {}
   withSpec(client, spec, metadata)
 
 const rows: ReadonlyArray<Row> = [
-  ...restrictedPodRows((spec) => c(spec)),
   { name: "a minimal valid client is allowed without warnings", object: client },
   {
     name: "the name is a DNS-1035 label",

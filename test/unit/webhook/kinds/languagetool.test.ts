@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { toolAdmission, toolRuleCatalog } from "../../../../src/webhook/kinds/languagetool.ts"
-import { checkRow, expectCovered, mutate, NS, type Row, restrictedPodRows, withSpec } from "./support.ts"
+import { checkRow, expectCovered, mutate, NS, type Row, withSpec } from "./support.ts"
 
 const tool = {
   apiVersion: "langop.io/v1alpha1",
@@ -13,7 +13,6 @@ const t = (spec: Record<string, unknown>, metadata: Record<string, unknown> = {}
 const name = (n: number) => `t${"x".repeat(n - 1)}`
 
 const rows: ReadonlyArray<Row> = [
-  ...restrictedPodRows((spec) => t(spec)),
   { name: "a minimal valid tool is allowed without warnings", object: tool },
   {
     name: "the name is a DNS-1035 label (it names a Service)",

@@ -79,6 +79,7 @@ export const failingLookup: WebhookLookupShape = {
     Effect.fail(new LookupError({ kind: "LanguageAgent", key: `${ns}/${name}`, message: "timeout" })),
   secret: (ns, name) =>
     Effect.fail(new LookupError({ kind: "Secret", key: `${ns}/${name}`, message: "timeout" })),
+  namespace: (name) => Effect.fail(new LookupError({ kind: "Namespace", key: name, message: "timeout" })),
   personasInheritingFrom: () =>
     Effect.fail(new LookupError({ kind: "LanguagePersona", key: "(all namespaces)", message: "timeout" })),
   agentsUsingPersona: () =>
@@ -193,28 +194,3 @@ export const withSpec = (object: Json, spec: Json, metadata: Json = {}): Json =>
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k]
   return { ...object, metadata: { ...(object.metadata as Json), ...metadata }, spec: merged }
 }
-
-/** The restricted-Pod-Security rows shared by every kind with a `spec.securityContext` (agent, tool, client). */
-export const restrictedPodRows = (withSecurity: (spec: Json) => Json): ReadonlyArray<Row> => [
-  {
-    name: "securityContext within the restricted Pod Security Standard: a non-root uid and fsGroup are fine",
-    object: withSecurity({ securityContext: { runAsUser: 1000, runAsNonRoot: true, fsGroup: 2000 } }),
-  },
-  {
-    name: "securityContext: root, runAsNonRoot false, Unconfined seccomp and hostProcess are denied",
-    object: withSecurity({
-      securityContext: {
-        runAsUser: 0,
-        runAsNonRoot: false,
-        seccompProfile: { type: "Unconfined" },
-        windowsOptions: { hostProcess: true },
-      },
-    }),
-    deny: [
-      "spec.securityContext.runAsNonRoot: must not be false: generated Pods meet the restricted Pod Security Standard and run as non-root",
-      "spec.securityContext.runAsUser: must not be 0 (root): generated Pods meet the restricted Pod Security Standard, so a root user could not start; use the image's non-root uid",
-      "spec.securityContext.seccompProfile.type: Unconfined is not allowed: generated Pods meet the restricted Pod Security Standard (RuntimeDefault or Localhost)",
-      "spec.securityContext.windowsOptions.hostProcess: must not be true: generated Pods meet the restricted Pod Security Standard",
-    ],
-  },
-]
