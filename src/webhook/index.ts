@@ -7,6 +7,7 @@
  * `server.layerFromSettings(yield* webhookTableFromSettings)` and provides `lookup.layer`.
  */
 import { Effect, type Schema } from "effect"
+import type { ValidationOptions } from "../domain/rules.ts"
 import { Settings } from "../settings.ts"
 import {
   type HandlerSet,
@@ -15,12 +16,7 @@ import {
   type KindHandlers,
   type LangopKind,
 } from "./handlers.ts"
-import {
-  type KindAdmission,
-  mutatingHandler,
-  type ValidationOptions,
-  validatingHandler,
-} from "./kinds/common.ts"
+import { type KindAdmission, mutatingHandler, validatingHandler } from "./kinds/common.ts"
 import { agentAdmission } from "./kinds/languageagent.ts"
 import { clientAdmission } from "./kinds/languageclient.ts"
 import { clusterAdmission } from "./kinds/languagecluster.ts"
@@ -31,7 +27,7 @@ import { WebhookLookup } from "./lookup.ts"
 import { mutatePod } from "./pods.ts"
 import type { AdmissionHandler } from "./review.ts"
 
-export type { ValidationOptions } from "./kinds/common.ts"
+export type { ValidationOptions } from "../domain/rules.ts"
 
 /** Each kind's admission functions (pure; see kinds/common.ts `KindAdmission`). */
 export const admissions = {

@@ -11,6 +11,7 @@
  */
 import { Clock, type Duration, Effect, Result } from "effect"
 import type { LanguageAgent } from "../../api/languageagent.ts"
+import { LABEL_NAME } from "../../domain/labels.ts"
 import { KubeClient } from "../../kube/client.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, Langop, type ResourceDescriptor } from "../../kube/resources.ts"
@@ -19,9 +20,6 @@ import { emptyWorld } from "../../network/peers.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
-import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
-import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
-import { LABEL_NAME } from "../common/labels.ts"
 import {
   agentSource,
   clusterSource,
@@ -34,7 +32,9 @@ import {
   modelSource,
   secretSource,
   toolSource,
-} from "../common/sources.ts"
+} from "../../runtime/sources.ts"
+import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { personas } from "../languagepersona/gather.ts"
 import type { AgentInput, AgentSettings } from "./decide.ts"
 import { type Lookups, resolveDependencies } from "./dependencies.ts"

@@ -25,8 +25,8 @@ import type {
   ResourceRequirements,
   Volume,
   VolumeMount,
-} from "../../api/k8s/index.ts"
-import type { LanguageTool, LanguageToolSpec } from "../../api/languagetool.ts"
+} from "../api/k8s/index.ts"
+import type { LanguageTool, LanguageToolSpec } from "../api/languagetool.ts"
 import { canonicalJson, configHash } from "./hash.ts"
 import { ANNOTATION_SIDECAR_HASH, ANNOTATION_SIDECAR_TOOLS } from "./labels.ts"
 import { restrictedContainerSecurityContext } from "./security.ts"
