@@ -155,7 +155,9 @@ describe("webhook and controller agree on schedules", () => {
   // with surrounding white space are left out: an agent's schedule is trimmed before it becomes the
   // CronJob's, and an empty one means hourly.)
   it.each(
-    CRON_CORPUS.filter((c) => c.schedule.trim() === c.schedule && c.schedule !== "").map((c) => [JSON.stringify(c.schedule), c] as const),
+    CRON_CORPUS.filter((c) => c.schedule.trim() === c.schedule && c.schedule !== "").map(
+      (c) => [JSON.stringify(c.schedule), c] as const,
+    ),
   )("%s", (_, c) => {
     const object = agent({ executionMode: "scheduled", schedule: c.schedule })
     const webhookDenies = staticAgentFindings(object, "ns").some(
