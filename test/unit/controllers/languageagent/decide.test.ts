@@ -290,6 +290,29 @@ describe("decide: status", () => {
     expect(taken.requeue).toBe("dependencyWait")
   })
 
+  it("a workload that cannot be read: phase Unknown, WorkloadAvailable=Unknown, the workload left alone", () => {
+    for (const [mode, reason, kind] of [
+      ["autonomous", "DeploymentError", "Deployment"],
+      ["scheduled", "CronJobError", "CronJob"],
+    ] as const) {
+      const a = agent({ executionMode: mode }, { status: { phase: "Running" } })
+      const i: AgentInput = {
+        ...input(a),
+        workloadUnreadable: `cannot read ${kind} "${a.metadata.name}": the server is currently unable to handle the request`,
+      }
+      expect(step(i, "Workload")).toBeUndefined()
+      expect(step(i, "ConfigMap")).toBeDefined()
+      const r = summary(i)
+      expect(r.phase).toBe("Unknown")
+      expect(r.conds).toContain(`WorkloadAvailable=Unknown/${reason}`)
+      expect(r.conds).toContain("Ready=False/WorkloadNotAvailable")
+      expect(r.message).toContain("the workload's state is unknown")
+      expect(r.requeue).toBe("dependencyWait")
+      // Read again: the phase follows the workload once more.
+      expect(summary(input(a)).phase).not.toBe("Unknown")
+    }
+  })
+
   it("a rejected storage increase is reported, the rest continues", () => {
     const r = summary(input(agent({ workspace: { enabled: true } })), { resizeFailed: "no expansion" })
     expect(r.conds).toContain("WorkspaceReady=False/WorkspaceResizeFailed")

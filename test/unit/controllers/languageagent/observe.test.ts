@@ -266,7 +266,8 @@ describe("workspace PVC", () => {
       resources: { requests: { storage: "5Gi" } },
     })
     expect(d.claim?.metadata.labels["langop.io/cluster"]).toBe("demo")
-    expect(d.condition).toMatchObject({ status: "True", reason: "Pending" })
+    expect(d.condition).toMatchObject({ status: "False", reason: "Pending" })
+    expect(d.condition.message).toContain('StorageClass "fast" to provision one')
     expect(decideWorkspace(ws({ enabled: true }), undefined, undefined).claim?.spec).toEqual({
       accessModes: ["ReadWriteOnce"],
       resources: { requests: { storage: "10Gi" } },
@@ -304,17 +305,14 @@ describe("workspace PVC", () => {
     }
   })
 
-  it("not yet bound is not an error; a lost volume is; RWO with several replicas is warned about", () => {
-    expect(
-      decideWorkspace(
-        ws({ enabled: true, size: "1Gi" }),
-        { ...live("1Gi"), status: { phase: "Pending" } },
-        undefined,
-      ).condition,
-    ).toMatchObject({
-      status: "True",
-      reason: "Pending",
-    })
+  it("not yet bound is not ready (False/Pending); a lost volume is an error; RWO with several replicas is warned about", () => {
+    const pending = decideWorkspace(
+      ws({ enabled: true, size: "1Gi" }),
+      { ...live("1Gi"), status: { phase: "Pending" } },
+      undefined,
+    ).condition
+    expect(pending).toMatchObject({ status: "False", reason: "Pending" })
+    expect(pending.message).toContain("is Pending, waiting for a volume to be bound")
     expect(
       decideWorkspace(
         ws({ enabled: true, size: "1Gi" }),
