@@ -406,6 +406,10 @@ export type ToolUsage = typeof ToolUsage.Type
 
 export const ModelUsage = Schema.Struct({
   modelName: described(Schema.String, "Name of the LanguageModel."),
+  modelNamespace: optional(
+    Schema.String,
+    "Namespace of the LanguageModel (models of the same name in two namespaces are counted apart).",
+  ),
   requestCount: described(Int64, "Requests sent to the model."),
   totalTokens: described(Int64, "Tokens used (input plus output)."),
   inputTokens: counter("Input tokens."),
@@ -415,6 +419,7 @@ export type ModelUsage = typeof ModelUsage.Type
 
 export const ModelCost = Schema.Struct({
   modelName: described(Schema.String, "Name of the LanguageModel."),
+  modelNamespace: optional(Schema.String, "Namespace of the LanguageModel."),
   cost: described(Schema.Finite, "Cost of this model's tokens, from its spec.costTracking prices."),
 }).annotate({ description: "Cost of one LanguageModel's usage." })
 export type ModelCost = typeof ModelCost.Type

@@ -55,6 +55,8 @@ export interface AgentInput {
    * (without the read, an object of someone else with its name could not be told apart).
    */
   readonly workloadUnreadable?: string | undefined
+  /** Usage attribution is on and the agent's models are resolved (samples are read every reconcile). */
+  readonly usageAttribution?: boolean | undefined
   /** Usage attribution samples (empty without attribution, AG-12). */
   readonly usage: ReadonlyArray<ModelUsageSample>
   readonly settings: AgentSettings
@@ -84,6 +86,12 @@ export interface ActOutcome {
 export interface Finish {
   readonly status: StatusResult
   readonly requeue: Requeue
+  /**
+   * Read the usage counters again after the scrape interval (usage attribution on, workload applied):
+   * nothing the operator watches changes when a model proxy counts requests, so without this the
+   * usage would lag by up to the resync period.
+   */
+  readonly refreshUsage: boolean
 }
 
 export interface AgentDecision {
@@ -124,7 +132,7 @@ export const readyNotes = (agent: LanguageAgent): ReadonlyArray<string> => {
 const statusOnly = (input: AgentInput, outcome: Outcome, requeue: Requeue): AgentDecision => ({
   addFinalizer: true,
   plan: undefined,
-  finish: () => ({ status: decideStatus(input.agent, outcome, input.now), requeue }),
+  finish: () => ({ status: decideStatus(input.agent, outcome, input.now), requeue, refreshUsage: false }),
 })
 
 const pricingOf = (input: AgentInput, models: ReadonlyArray<{ name: string; namespace: string }>) =>
@@ -134,6 +142,7 @@ const pricingOf = (input: AgentInput, models: ReadonlyArray<{ name: string; name
       ? []
       : [
           {
+            namespace: m.namespace,
             name: m.name,
             enabled: tracking.enabled,
             currency: tracking.currency,
@@ -326,7 +335,7 @@ export const decide = (input: AgentInput): AgentDecision => {
         : plan.egress.requeueForDns
           ? "dnsRefresh"
           : "none"
-    return { status, requeue }
+    return { status, requeue, refreshUsage: input.usageAttribution === true && failed === undefined }
   }
   return { addFinalizer: true, plan, finish }
 }

@@ -246,6 +246,7 @@ export const gather = Effect.fn("languageagent.gather")(function* (
     pods: pods as unknown as ReadonlyArray<LivePod>,
     world,
     workloadUnreadable,
+    usageAttribution: options.usageAttribution && deps.ok,
     usage,
     settings: options.settings,
     now: rfc3339(yield* Clock.currentTimeMillis),

@@ -124,6 +124,7 @@ export const agentControllerOptionsFromSettings = (
     | "otlpEndpoint"
     | "defaultWorkspaceFsGroup"
     | "usageAttribution"
+    | "modelMetricsInterval"
   >,
 ): Result.Result<AgentControllerOptions, string> => {
   const fsGroup = s.defaultWorkspaceFsGroup
@@ -136,6 +137,7 @@ export const agentControllerOptionsFromSettings = (
     dependencyWait: s.dependencyWaitRequeue as Duration.Input,
     dnsRefresh: s.dnsRefreshInterval as Duration.Input,
     usageAttribution: s.usageAttribution,
+    usageRefresh: s.usageAttribution ? (s.modelMetricsInterval as Duration.Input) : undefined,
     ciliumFqdn: egress.ciliumFqdn,
     settings: {
       clusterDomain: egress.clusterDomain,

@@ -370,6 +370,18 @@ describe("decide: status", () => {
     expect(summary(input(a, {}, { world })).requeue).toBe("dnsRefresh")
   })
 
+  it("with usage attribution the usage is read again at the scrape interval, once the plan is applied", () => {
+    const a = agent()
+    expect(decide({ ...input(a), usageAttribution: true }).finish({}).refreshUsage).toBe(true)
+    expect(decide(input(a)).finish({}).refreshUsage).toBe(false)
+    const i = { ...input(a), usageAttribution: true }
+    const workload = step(i, "Workload")
+    if (workload === undefined) throw new Error("fixture")
+    expect(decide(i).finish({ failed: { step: workload, message: "x", terminal: false } }).refreshUsage).toBe(
+      false,
+    )
+  })
+
   it("usage samples become modelUsage, totalTokens and costs", () => {
     const a = agent()
     const r = summary(
@@ -377,7 +389,16 @@ describe("decide: status", () => {
         a,
         { models: [model("m1", { costTracking: { enabled: true, inputTokenCost: 1, outputTokenCost: 2 } })] },
         {
-          usage: [{ modelName: "m1", requestCount: 3, inputTokens: 1000, outputTokens: 1000, since: T0 }],
+          usage: [
+            {
+              modelNamespace: NS,
+              modelName: "m1",
+              requestCount: 3,
+              inputTokens: 1000,
+              outputTokens: 1000,
+              since: T0,
+            },
+          ],
         },
       ),
     )
