@@ -95,8 +95,8 @@ interface SecurityContextShape {
 
 /**
  * `spec.securityContext` values that contradict the restricted Pod Security Standard. The operator sets
- * runAsNonRoot and a RuntimeDefault seccomp profile on every Pod it generates (src/controllers/common/
- * security.ts), so such a value could never take effect — or, for runAsUser 0, would stop the container
+ * runAsNonRoot and a RuntimeDefault seccomp profile on every Pod it generates (src/domain/security.ts),
+ * so such a value could never take effect — or, for runAsUser 0, would stop the container
  * from starting; say so at admission instead.
  */
 export const restrictedPodFindings = (

@@ -93,12 +93,20 @@ const model = async (namespace: string, name: string) => {
   ])
 }
 
-const modelUsageOf = async (namespace: string): Promise<ReadonlyArray<Json> | undefined> => {
-  const agent = JSON.parse(await run(["get", "languageagent", "bot", "-n", namespace, "-o", "json"])) as {
-    status?: { modelUsage?: ReadonlyArray<Json> }
-  }
-  return agent.status?.modelUsage
+interface AgentStatus {
+  readonly phase?: string
+  readonly modelUsage?: ReadonlyArray<Json>
+  readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string }>
 }
+
+const statusOf = async (namespace: string): Promise<AgentStatus | undefined> =>
+  (
+    JSON.parse(await run(["get", "languageagent", "bot", "-n", namespace, "-o", "json"])) as {
+      status?: AgentStatus
+    }
+  ).status
+
+const modelUsageOf = async (namespace: string) => (await statusOf(namespace))?.modelUsage
 
 const eventually = async <A>(what: string, check: () => Promise<A | undefined>, timeoutMs = 45_000) => {
   const deadline = Date.now() + timeoutMs
@@ -134,7 +142,15 @@ describe("LanguageAgent usage attribution", () => {
       expect(first.map((m) => `${String(m.modelNamespace)}/${String(m.modelName)}`).sort()).toEqual(
         [`${namespace}/gpt`, `${other}/gpt`].sort(),
       )
-      // Only the proxies' counters change; nothing in the cluster does.
+      // Let the workload settle (Deployment available, agent Ready and Running), so no change of an
+      // object the controller watches is still on its way; from here only the proxies' counters change.
+      await eventually("agent Ready and Running", async () => {
+        const s = await statusOf(namespace)
+        return s?.phase === "Running" &&
+          s.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true
+          ? s
+          : undefined
+      })
       Effect.runSync(Ref.set(requests, 7))
       const later = await eventually("modelUsage following the counters", async () => {
         const u = await modelUsageOf(namespace)

@@ -490,6 +490,17 @@ describe("LanguageAgent controller", () => {
     await noWritesOnceSettled(ns, "daily-digest")
   })
 
+  test("a schedule the webhook admits (0 ? * * *) becomes the CronJob's schedule, not InvalidSpec", async ({
+    namespace: ns,
+  }) => {
+    const cluster = await readyCluster(ns)
+    await dependencies(ns, cluster)
+    await applyObject(ns, agentExample("languageagent-scheduled.yaml", cluster, { schedule: "0 ? * * *" }))
+    const agent = await agentWhere(ns, "daily-digest", (a) => isReady(a), "Ready")
+    expect(condition(agent, "Ready")?.reason).toBe("ReconcileSuccess")
+    expect((await get("cronjob", ns, "daily-digest"))?.spec?.schedule).toBe("0 ? * * *")
+  })
+
   test("an event-driven agent gets a Service and least-rights RBAC for its triggers", async ({
     namespace: ns,
   }) => {
