@@ -359,7 +359,7 @@ const definitions = {
   modelMetricsInterval: dur(
     "LANGOP_MODEL_METRICS_INTERVAL",
     "60s",
-    "Polling interval of the model metrics scrape.",
+    "Polling interval of the model metrics scrape; with LANGOP_USAGE_ATTRIBUTION also how often each agent reads its usage again.",
   ),
   modelHealthPolling: bool(
     "LANGOP_MODEL_HEALTH_POLLING",

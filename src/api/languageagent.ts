@@ -100,7 +100,7 @@ export const EventTrigger = Schema.Struct({
   ),
   source: optional(
     Schema.String,
-    "Meaning per type: webhook — optional URL path, must start with '/'; kubernetes-event — optional Kind or Kind/name of the involved object; message-queue — required broker URL with a host (nats, amqp, amqps, kafka, redis, rediss); schedule — required cron expression (five fields or @hourly-style macro).",
+    "Meaning per type: webhook — optional URL path, must start with '/'; kubernetes-event — optional Kind or Kind/name of the involved object; message-queue — required broker URL with a host (nats, amqp, amqps, kafka, redis, rediss); schedule — required cron expression, as a Kubernetes CronJob accepts it (five fields, @hourly-style descriptor or @every <duration>).",
   ),
   filter: optional(
     StringMap,
@@ -295,7 +295,7 @@ export const LanguageAgentSpec = Schema.Struct({
   ),
   schedule: optional(
     Schema.String,
-    "Cron schedule of a scheduled agent: five cron fields or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly; a TZ= or CRON_TZ= prefix is rejected. When empty the agent runs hourly (0 * * * *) with a warning.",
+    "Cron schedule of a scheduled agent, exactly as a Kubernetes CronJob accepts it: five cron fields (names JAN-DEC and SUN-SAT, ranges, steps, ? in any field), one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, or @every <duration>; a TZ= or CRON_TZ= prefix is rejected. Surrounding spaces are trimmed. When empty the agent runs hourly (0 * * * *) with a warning.",
   ),
   eventTriggers: optional(
     Schema.Array(EventTrigger),
@@ -412,6 +412,10 @@ export type ToolUsage = typeof ToolUsage.Type
 
 export const ModelUsage = Schema.Struct({
   modelName: described(Schema.String, "Name of the LanguageModel."),
+  modelNamespace: optional(
+    Schema.String,
+    "Namespace of the LanguageModel (models of the same name in two namespaces are counted apart).",
+  ),
   requestCount: described(Int64, "Requests sent to the model."),
   totalTokens: described(Int64, "Tokens used (input plus output)."),
   inputTokens: counter("Input tokens."),
@@ -421,6 +425,7 @@ export type ModelUsage = typeof ModelUsage.Type
 
 export const ModelCost = Schema.Struct({
   modelName: described(Schema.String, "Name of the LanguageModel."),
+  modelNamespace: optional(Schema.String, "Namespace of the LanguageModel."),
   cost: described(Schema.Finite, "Cost of this model's tokens, from its spec.costTracking prices."),
 }).annotate({ description: "Cost of one LanguageModel's usage." })
 export type ModelCost = typeof ModelCost.Type

@@ -281,6 +281,48 @@ export const Egress = described(
 // ---------------------------------------------------------------------------------------------------------
 // Workload helpers shared by tools and clients
 
+/**
+ * A schema rule defined once for every place that enforces it: the CRD carries `rule` as CEL (so it
+ * holds while the webhook is bypassed), the webhook and the controllers call `violated`, which must
+ * mean exactly what the CEL says (test/unit/api/shared-rules.test.ts evaluates both on the same
+ * values).
+ */
+export interface SharedRule<T> extends CelRule {
+  readonly violated: (value: T) => boolean
+}
+
+const celRuleOf = <T>({ violated: _, ...rule }: SharedRule<T>): CelRule => rule
+
+export const PodDisruptionBudgetOneOf: SharedRule<{
+  readonly minAvailable?: number | undefined
+  readonly maxUnavailable?: number | undefined
+}> = {
+  rule: "!(has(self.minAvailable) && has(self.maxUnavailable))",
+  message: "set at most one of minAvailable and maxUnavailable",
+  violated: (pdb) => pdb.minAvailable !== undefined && pdb.maxUnavailable !== undefined,
+}
+
+export const RollingUpdateOnlyWithItsType: SharedRule<{
+  readonly type?: string | undefined
+  readonly rollingUpdate?: unknown
+}> = {
+  rule: "!has(self.rollingUpdate) || !has(self.type) || self.type == 'RollingUpdate'",
+  message: "rollingUpdate is only allowed with type RollingUpdate",
+  violated: (strategy) =>
+    strategy.rollingUpdate !== undefined && strategy.type !== undefined && strategy.type !== "RollingUpdate",
+}
+
+export const AutoscalerBounds: SharedRule<{
+  readonly minReplicas?: number | undefined
+  readonly maxReplicas?: number | undefined
+}> = {
+  rule: "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
+  message: "minReplicas must be less than or equal to maxReplicas",
+  fieldPath: ".minReplicas",
+  violated: (hpa) =>
+    hpa.minReplicas !== undefined && hpa.maxReplicas !== undefined && hpa.minReplicas > hpa.maxReplicas,
+}
+
 export const PodDisruptionBudgetSpec = Schema.Struct({
   minAvailable: Schema.optionalKey(
     described(Int32, "Pods that must stay available during voluntary disruptions."),
@@ -290,12 +332,7 @@ export const PodDisruptionBudgetSpec = Schema.Struct({
   ),
 }).annotate({
   description: "PodDisruptionBudget for the workload; set at most one of minAvailable and maxUnavailable.",
-  ...celRules([
-    {
-      rule: "!(has(self.minAvailable) && has(self.maxUnavailable))",
-      message: "set at most one of minAvailable and maxUnavailable",
-    },
-  ]),
+  ...celRules([celRuleOf(PodDisruptionBudgetOneOf)]),
 })
 
 export const UpdateStrategySpec = Schema.Struct({
@@ -316,12 +353,7 @@ export const UpdateStrategySpec = Schema.Struct({
   ),
 }).annotate({
   description: "How the workload's Deployment replaces pods.",
-  ...celRules([
-    {
-      rule: "!has(self.rollingUpdate) || !has(self.type) || self.type == 'RollingUpdate'",
-      message: "rollingUpdate is only allowed with type RollingUpdate",
-    },
-  ]),
+  ...celRules([celRuleOf(RollingUpdateOnlyWithItsType)]),
 })
 
 export const HorizontalPodAutoscalerSpec = Schema.Struct({
@@ -354,13 +386,7 @@ export const HorizontalPodAutoscalerSpec = Schema.Struct({
   ),
 }).annotate({
   description: "Horizontal pod autoscaling of the workload.",
-  ...celRules([
-    {
-      rule: "!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
-      message: "minReplicas must be less than or equal to maxReplicas",
-      fieldPath: ".minReplicas",
-    },
-  ]),
+  ...celRules([celRuleOf(AutoscalerBounds)]),
 })
 
 // ---------------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@
  * - deterministic: selectors deduplicated and sorted; one rule per distinct port set, sorted;
  * - no FQDN name at all → `undefined` (no policy; an existing one is removed by the reconciler).
  */
-import { commonLabels, type OwnerKind } from "../controllers/common/labels.ts"
+import { commonLabels, type OwnerKind } from "../domain/labels.ts"
 import { resource } from "../kube/resources.ts"
 import { parseCidr } from "./ip.ts"
 import { classifyName } from "./names.ts"

@@ -16,7 +16,7 @@
  * - Agents reach models/tools in other namespaces through automatic rules (defect 6); sidecar tools'
  *   rules are applied to the agent's pods (defect 5); models get rules for their provider (defect 7).
  */
-import { commonLabels, LABEL_GROUP } from "../controllers/common/labels.ts"
+import { commonLabels, LABEL_GROUP } from "../domain/labels.ts"
 import { buildFqdnPolicy, type CiliumNetworkPolicy } from "./cilium.ts"
 import { parseCidr } from "./ip.ts"
 import type { HostTarget, ServiceKey } from "./names.ts"

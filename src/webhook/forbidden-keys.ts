@@ -12,8 +12,8 @@
  *
  * Pure; every offending key is one finding naming the key.
  */
-import { LABEL_GROUP } from "../controllers/common/labels.ts"
-import { defineRules, type Finding, finding } from "./kinds/common.ts"
+import { LABEL_GROUP } from "../domain/labels.ts"
+import { defineRules, type Finding, finding } from "../domain/rules.ts"
 
 export const PodTemplateKeyRules = defineRules("podtemplate", {
   operatorKey: {

@@ -7,6 +7,7 @@
  * `server.layerFromSettings(yield* webhookTableFromSettings)` and provides `lookup.layer`.
  */
 import { Effect, type Schema } from "effect"
+import type { ValidationOptions } from "../domain/rules.ts"
 import { Settings } from "../settings.ts"
 import { operatorKeyFindings } from "./forbidden-keys.ts"
 import {
@@ -16,13 +17,7 @@ import {
   type KindHandlers,
   type LangopKind,
 } from "./handlers.ts"
-import {
-  isObject,
-  type KindAdmission,
-  mutatingHandler,
-  type ValidationOptions,
-  validatingHandler,
-} from "./kinds/common.ts"
+import { isObject, type KindAdmission, mutatingHandler, validatingHandler } from "./kinds/common.ts"
 import { agentAdmission } from "./kinds/languageagent.ts"
 import { clientAdmission } from "./kinds/languageclient.ts"
 import { clusterAdmission } from "./kinds/languagecluster.ts"
@@ -35,7 +30,7 @@ import { mutatePod } from "./pods.ts"
 import type { AdmissionHandler } from "./review.ts"
 import { authorizeSidecars } from "./sidecar-authorization.ts"
 
-export type { ValidationOptions } from "./kinds/common.ts"
+export type { ValidationOptions } from "../domain/rules.ts"
 
 /** Each kind's admission functions (pure; see kinds/common.ts `KindAdmission`). */
 export const admissions = {

@@ -14,7 +14,7 @@
  * - Objects are the decoded kinds (schema defaults applied), shared with the controllers: never
  *   mutate them. A live object that does not decode is a `LookupError` naming the problem.
  * - No writes, ever (`sideEffects: None`).
- * Assumption: the informer sources are the shared ones of `controllers/common/sources.ts`, so the
+ * Assumption: the informer sources are the shared ones of `runtime/sources.ts`, so the
  * webhook and the controllers share one informer (and one cache) per kind.
  */
 import { Context, Duration, Effect, Layer, Result, Schema } from "effect"
@@ -22,14 +22,6 @@ import { LanguageAgent } from "../api/languageagent.ts"
 import { LanguageModel } from "../api/languagemodel.ts"
 import { LanguagePersona } from "../api/languagepersona.ts"
 import { LanguageTool } from "../api/languagetool.ts"
-import {
-  agentSource,
-  modelSource,
-  namespaceSource,
-  personaSource,
-  secretSource,
-  toolSource,
-} from "../controllers/common/sources.ts"
 import { KubeClient, type KubeClientShape } from "../kube/client.ts"
 import { type Decoder, decodeObject } from "../kube/decode.ts"
 import { describeError, isKubeError } from "../kube/errors.ts"
@@ -38,6 +30,14 @@ import type { ResourceDescriptor } from "../kube/resources.ts"
 import type { CacheReader } from "../runtime/cache.ts"
 import type { InformerSource } from "../runtime/informer.ts"
 import { Informers, type InformersShape } from "../runtime/informers.ts"
+import {
+  agentSource,
+  modelSource,
+  namespaceSource,
+  personaSource,
+  secretSource,
+  toolSource,
+} from "../runtime/sources.ts"
 
 /** A live read behind a cache miss must leave room in the API server's 5 s webhook timeout. */
 export const LIVE_READ_TIMEOUT = Duration.seconds(2)

@@ -24,10 +24,10 @@
  * NET_BIND_SERVICE, not dropping ALL, and volume types other than the restricted set.
  */
 import { Effect } from "effect"
+import { defineRules, type FieldPath, type Finding, finding } from "../domain/rules.ts"
 import type { KubeObject } from "../kube/objects.ts"
-import { defineRules, type Finding, finding, isObject, type Json } from "./kinds/common.ts"
+import { isObject, type Json } from "./kinds/common.ts"
 import type { LookupError } from "./lookup.ts"
-import type { FieldPath } from "./review.ts"
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted"
 

@@ -13,7 +13,7 @@
  *   other names), so a re-invocation never strips another plugin's work (LimitRanger's validation
  *   would then reject the Pod) and, when nothing of ours changed, answers with no patch.
  */
-import { canonicalJson } from "../controllers/common/hash.ts"
+import { canonicalJson } from "../domain/hash.ts"
 
 type Obj = { readonly [key: string]: unknown }
 

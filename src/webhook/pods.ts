@@ -24,7 +24,7 @@
  */
 import { Effect, Result } from "effect"
 import type { LanguageTool } from "../api/languagetool.ts"
-import { ANNOTATION_INJECTED_TOOLS, ANNOTATION_SIDECAR_TOOLS } from "../controllers/common/labels.ts"
+import { ANNOTATION_INJECTED_TOOLS, ANNOTATION_SIDECAR_TOOLS } from "../domain/labels.ts"
 import {
   AGENT_CONTAINER,
   DEFAULT_WORKSPACE_MOUNT_PATH,
@@ -39,7 +39,7 @@ import {
   sidecarToolsValue,
   sidecarVolumes,
   WORKSPACE_VOLUME,
-} from "../controllers/common/sidecars.ts"
+} from "../domain/sidecars.ts"
 import { mergeContainer, mergeVolume } from "./pods-defaults.ts"
 import { type AdmissionHandler, allow, allowWithMutation, deny, type Violation, violation } from "./review.ts"
 

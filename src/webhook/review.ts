@@ -15,6 +15,7 @@
  * - Deny messages list every violation on its own line as `<field path>: <rule>` (ADMISSION.md).
  */
 import { Cause, Effect, type JsonPatch, JsonPointer, Result, Schema, SchemaIssue } from "effect"
+import { type FieldPath, formatFieldPath } from "../domain/rules.ts"
 
 export const AdmissionReviewApiVersion = "admission.k8s.io/v1"
 
@@ -107,20 +108,6 @@ export interface Violation {
   readonly path: string
   readonly rule: string
 }
-
-export type FieldPath = ReadonlyArray<string | number>
-
-const plainSegment = /^[A-Za-z_$][A-Za-z0-9_$]*$/u
-
-/** `["spec", "egress", 1, "to"]` → `spec.egress[1].to`; keys that are not identifiers → `[key]`. */
-export const formatFieldPath = (path: FieldPath): string =>
-  path
-    .map((segment, i) => {
-      if (typeof segment === "number") return `[${segment}]`
-      if (plainSegment.test(segment)) return i === 0 ? segment : `.${segment}`
-      return `[${segment}]`
-    })
-    .join("")
 
 export const violation = (path: string | FieldPath, rule: string): Violation => ({
   path: typeof path === "string" ? path : formatFieldPath(path),

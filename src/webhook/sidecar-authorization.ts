@@ -28,12 +28,8 @@
  */
 import { Effect, Result } from "effect"
 import type { LanguageAgent } from "../api/languageagent.ts"
-import {
-  ANNOTATION_INJECTED_TOOLS,
-  ANNOTATION_SIDECAR_TOOLS,
-  LABEL_NAME,
-} from "../controllers/common/labels.ts"
-import { parseSidecarTools, type SidecarRef, sidecarRefString } from "../controllers/common/sidecars.ts"
+import { ANNOTATION_INJECTED_TOOLS, ANNOTATION_SIDECAR_TOOLS, LABEL_NAME } from "../domain/labels.ts"
+import { parseSidecarTools, type SidecarRef, sidecarRefString } from "../domain/sidecars.ts"
 import { type AdmissionHandler, type AdmissionRequest, deny, type Violation, violation } from "./review.ts"
 
 /**

@@ -19,12 +19,12 @@
  * (the API server omits them).
  */
 import { Effect } from "effect"
+import { canonicalJson, configHash } from "../../domain/hash.ts"
+import { sortedRecord } from "../../domain/labels.ts"
 import type { KubeClientShape } from "../../kube/client.ts"
 import type { KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import type { ResourceDescriptor } from "../../kube/resources.ts"
-import { canonicalJson, configHash } from "./hash.ts"
-import { sortedRecord } from "./labels.ts"
 
 export const ANNOTATION_APPLIED_HASH = "langop.io/applied-hash"
 

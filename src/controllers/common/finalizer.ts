@@ -6,8 +6,9 @@
  * read) instead of clobbering a concurrent change; removal also tests the entry it removes. Never a
  * whole-object update (which would race with user edits).
  */
+
+import { FINALIZER } from "../../domain/labels.ts"
 import type { JsonPatchOp } from "../../kube/client.ts"
-import { FINALIZER } from "./labels.ts"
 
 interface Meta {
   readonly resourceVersion?: string | undefined

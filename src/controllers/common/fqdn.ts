@@ -14,6 +14,7 @@
  */
 import { Effect } from "effect"
 import { API_VERSION } from "../../api/shared.ts"
+import { LABEL_MANAGED_BY, MANAGED_BY } from "../../domain/labels.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
@@ -23,7 +24,6 @@ import {
   fqdnPolicyName,
 } from "../../network/cilium.ts"
 import { applyIfChanged, withAppliedHash } from "./apply.ts"
-import { LABEL_MANAGED_BY, MANAGED_BY } from "./labels.ts"
 import { controllerRef, ownershipOf } from "./ownership.ts"
 import type { SelfMeta } from "./self.ts"
 

@@ -14,7 +14,7 @@
  *   recorded after the status that explains them. A failed write fails the reconcile (after the status
  *   was written) so the runner retries with backoff.
  */
-import { type Duration, Effect } from "effect"
+import { Duration, Effect, Option } from "effect"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
@@ -37,6 +37,11 @@ export interface ActOptions {
   readonly dnsRefresh: Duration.Input
   /** Write Cilium FQDN policies (LANGOP_CILIUM_FQDN_POLICIES). */
   readonly ciliumFqdn: boolean
+  /**
+   * With usage attribution on: how often an agent's usage is read again (the model metrics scrape
+   * interval, LANGOP_MODEL_METRICS_INTERVAL); undefined when attribution is off.
+   */
+  readonly usageRefresh?: Duration.Input | undefined
 }
 
 const reference = (a: SelfMeta) => referenceTo(Langop.LanguageAgent, a)
@@ -185,14 +190,19 @@ export const act = Effect.fn("languageagent.act")(function* (
     yield* recorder.record({ regarding: reference(agent), action: "Reconcile", ...e })
 
   if (error !== undefined && failed !== undefined && !failed.terminal) return yield* Effect.fail(error)
-  switch (finish.requeue) {
-    case "dependencyWait":
-      return Reconciled.requeueAfter(options.dependencyWait)
-    case "dnsRefresh":
-      return Reconciled.requeueAfter(options.dnsRefresh)
-    case "none":
-      return Reconciled.done
-  }
+  const after = [
+    finish.requeue === "dependencyWait"
+      ? options.dependencyWait
+      : finish.requeue === "dnsRefresh"
+        ? options.dnsRefresh
+        : undefined,
+    finish.refreshUsage ? options.usageRefresh : undefined,
+  ].flatMap((d) => (d === undefined ? [] : Option.toArray(Duration.fromInput(d))))
+  const first = after.reduce<Duration.Duration | undefined>(
+    (shortest, d) => (shortest === undefined ? d : Duration.min(shortest, d)),
+    undefined,
+  )
+  return first === undefined ? Reconciled.done : Reconciled.requeueAfter(first)
 })
 
 /** Deletion: nothing to clean beyond garbage collection (every generated object is owned) — drop the finalizer. */

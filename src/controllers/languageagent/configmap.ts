@@ -7,7 +7,7 @@
  * no credential ever enters the ConfigMap (Secrets are referenced, not read).
  */
 import type { LanguageAgent } from "../../api/languageagent.ts"
-import { canonicalJson } from "../common/hash.ts"
+import { canonicalJson } from "../../domain/hash.ts"
 import { personaJson } from "../languagepersona/render.ts"
 import type { ResolvedModel, ResolvedPersona, ResolvedTool } from "./dependencies.ts"
 

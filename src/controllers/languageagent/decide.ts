@@ -49,6 +49,14 @@ export interface AgentInput {
   /** Pods of the agent (failure detection in Deployment modes). */
   readonly pods: ReadonlyArray<LivePod>
   readonly world: EgressWorld
+  /**
+   * Why the workload (Deployment or CronJob) could not be read, when its GET failed with anything but
+   * NotFound: its state is unknown, so the phase is `Unknown` and it is neither written nor deleted
+   * (without the read, an object of someone else with its name could not be told apart).
+   */
+  readonly workloadUnreadable?: string | undefined
+  /** Usage attribution is on and the agent's models are resolved (samples are read every reconcile). */
+  readonly usageAttribution?: boolean | undefined
   /** Usage attribution samples (empty without attribution, AG-12). */
   readonly usage: ReadonlyArray<ModelUsageSample>
   readonly settings: AgentSettings
@@ -78,6 +86,12 @@ export interface ActOutcome {
 export interface Finish {
   readonly status: StatusResult
   readonly requeue: Requeue
+  /**
+   * Read the usage counters again after the scrape interval (usage attribution on, workload applied):
+   * nothing the operator watches changes when a model proxy counts requests, so without this the
+   * usage would lag by up to the resync period.
+   */
+  readonly refreshUsage: boolean
 }
 
 export interface AgentDecision {
@@ -87,7 +101,12 @@ export interface AgentDecision {
   readonly finish: (outcome: ActOutcome) => Finish
 }
 
-const cond = (type: string, status: "True" | "False", reason: string, message: string): ConditionInput => ({
+const cond = (
+  type: string,
+  status: "True" | "False" | "Unknown",
+  reason: string,
+  message: string,
+): ConditionInput => ({
   type,
   status,
   reason,
@@ -113,7 +132,7 @@ export const readyNotes = (agent: LanguageAgent): ReadonlyArray<string> => {
 const statusOnly = (input: AgentInput, outcome: Outcome, requeue: Requeue): AgentDecision => ({
   addFinalizer: true,
   plan: undefined,
-  finish: () => ({ status: decideStatus(input.agent, outcome, input.now), requeue }),
+  finish: () => ({ status: decideStatus(input.agent, outcome, input.now), requeue, refreshUsage: false }),
 })
 
 const pricingOf = (input: AgentInput, models: ReadonlyArray<{ name: string; namespace: string }>) =>
@@ -123,6 +142,7 @@ const pricingOf = (input: AgentInput, models: ReadonlyArray<{ name: string; name
       ? []
       : [
           {
+            namespace: m.namespace,
             name: m.name,
             enabled: tracking.enabled,
             currency: tracking.currency,
@@ -196,7 +216,7 @@ export const decide = (input: AgentInput): AgentDecision => {
     )
   }
 
-  const plan = planChildren({
+  const planned = planChildren({
     agent,
     resolved: { models: deps.models, tools: deps.tools, sidecars: deps.sidecars, persona: persona.persona },
     clusterLabel: clusterLabelOf(membership),
@@ -209,6 +229,11 @@ export const decide = (input: AgentInput): AgentDecision => {
     defaultFsGroup: input.settings.defaultFsGroup,
   })
   const scheduled = agent.spec.executionMode === "scheduled"
+  const unreadable = input.workloadUnreadable
+  const plan =
+    unreadable === undefined
+      ? planned
+      : { ...planned, steps: planned.steps.filter((step) => step.name !== "Workload") }
 
   const finish = (outcome: ActOutcome): Finish => {
     const failed = outcome.failed
@@ -243,7 +268,16 @@ export const decide = (input: AgentInput): AgentDecision => {
           failed.message,
         ),
       )
-    if (reached("Workload")) conditions.push(workload.condition)
+    if (unreadable !== undefined)
+      conditions.push(
+        cond(
+          ConditionTypes.WorkloadAvailable,
+          "Unknown",
+          scheduled ? Reasons.CronJobError : Reasons.DeploymentError,
+          `${unreadable}; the workload's state is unknown`,
+        ),
+      )
+    else if (reached("Workload")) conditions.push(workload.condition)
     else if (failedAt("Workload") && failed !== undefined)
       conditions.push(cond(ConditionTypes.WorkloadAvailable, "False", failed.step.reason, failed.message))
     conditions.push(
@@ -269,8 +303,15 @@ export const decide = (input: AgentInput): AgentDecision => {
       {
         conditions,
         failure,
-        phase: failed === undefined ? workload.phase : failed.terminal ? "Failed" : undefined,
-        workload: reached("Workload") ? workload : undefined,
+        phase:
+          failed !== undefined
+            ? failed.terminal
+              ? "Failed"
+              : undefined
+            : unreadable !== undefined
+              ? "Unknown"
+              : workload.phase,
+        workload: reached("Workload") && unreadable === undefined ? workload : undefined,
         executions: scheduled
           ? countExecutions(
               {
@@ -287,8 +328,14 @@ export const decide = (input: AgentInput): AgentDecision => {
       },
       input.now,
     )
-    const requeue: Requeue = conflicted ? "dependencyWait" : plan.egress.requeueForDns ? "dnsRefresh" : "none"
-    return { status, requeue }
+    // An unreadable workload is read again soon, like a dependency being waited for.
+    const requeue: Requeue =
+      conflicted || unreadable !== undefined
+        ? "dependencyWait"
+        : plan.egress.requeueForDns
+          ? "dnsRefresh"
+          : "none"
+    return { status, requeue, refreshUsage: input.usageAttribution === true && failed === undefined }
   }
   return { addFinalizer: true, plan, finish }
 }

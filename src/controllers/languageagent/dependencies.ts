@@ -17,13 +17,13 @@ import type { LanguageModel } from "../../api/languagemodel.ts"
 import type { LanguagePersona } from "../../api/languagepersona.ts"
 import type { LanguageTool } from "../../api/languagetool.ts"
 import type { ModelReference, PersonaReference } from "../../api/shared.ts"
-import { type SidecarTool, sidecarToolOf } from "../common/sidecars.ts"
 import {
   type EffectivePersona,
   effectiveKnowledgeSources,
   keyString,
   resolveChain,
-} from "../languagepersona/resolve.ts"
+} from "../../domain/persona-chain.ts"
+import { type SidecarTool, sidecarToolOf } from "../../domain/sidecars.ts"
 import {
   AGENT_HTTP_PORT,
   CONFIG_VOLUME,

@@ -10,7 +10,7 @@
  */
 import type { EnvVar } from "../../api/k8s/index.ts"
 import type { LanguageAgent } from "../../api/languageagent.ts"
-import { canonicalJson } from "../common/hash.ts"
+import { canonicalJson } from "../../domain/hash.ts"
 import type { ResolvedModel, ResolvedPersona, ResolvedTool } from "./dependencies.ts"
 import { servesHttp } from "./dependencies.ts"
 import { AGENT_HTTP_PORT, CONFIG_DIR, DUMMY_OPENAI_API_KEY, OTEL_SERVICE_PREFIX } from "./names.ts"

@@ -11,7 +11,9 @@
  */
 import { Clock, type Duration, Effect, Result } from "effect"
 import type { LanguageAgent } from "../../api/languageagent.ts"
+import { LABEL_NAME } from "../../domain/labels.ts"
 import { KubeClient } from "../../kube/client.ts"
+import type { KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, Langop, type ResourceDescriptor } from "../../kube/resources.ts"
 import { gatherEgressWorld } from "../../network/gather.ts"
@@ -19,9 +21,6 @@ import { emptyWorld } from "../../network/peers.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
-import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
-import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
-import { LABEL_NAME } from "../common/labels.ts"
 import {
   agentSource,
   clusterSource,
@@ -34,7 +33,9 @@ import {
   modelSource,
   secretSource,
   toolSource,
-} from "../common/sources.ts"
+} from "../../runtime/sources.ts"
+import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { personas } from "../languagepersona/gather.ts"
 import type { AgentInput, AgentSettings } from "./decide.ts"
 import { type Lookups, resolveDependencies } from "./dependencies.ts"
@@ -176,17 +177,34 @@ export const gather = Effect.fn("languageagent.gather")(function* (
     roleBinding: [eventsRbacName(name), needsEventRbac(agent)],
     networkPolicy: [workloadName(name), true],
   }
-  const readChild = (key: keyof LiveChildren) => {
+  /** The child (undefined: absent) and, for the workload only, why it could not be read. */
+  const readChild = (
+    key: keyof LiveChildren,
+  ): Effect.Effect<readonly [KubeObject | undefined, string | undefined], KubeError> => {
     const [childName, want] = wanted[key]
     const source: InformerSource<KubeObject> = CHILD_SOURCES[key]
     const cached = informers.cache(source).getByName(namespace, childName)
-    if (cached !== undefined || !want) return Effect.succeed(cached)
+    if (cached !== undefined || !want) return Effect.succeed([cached, undefined])
     const resource: ResourceDescriptor = source.resource
-    return orUndefinedOnNotFound(kube.get(resource, { namespace, name: childName }))
+    const read = Effect.map(
+      orUndefinedOnNotFound(kube.get(resource, { namespace, name: childName })),
+      (o) => [o, undefined] as const,
+    )
+    // The workload's state is what the phase reports: a failed read becomes phase Unknown (decide.ts)
+    // instead of a reconcile error that leaves a stale phase behind. Other children stay fatal.
+    return key === "deployment" || key === "cronJob"
+      ? Effect.catch(read, (error) =>
+          Effect.succeed([
+            undefined,
+            `cannot read ${resource.kind} "${childName}": ${error.message}`,
+          ] as const),
+        )
+      : read
   }
   const keys = Object.keys(wanted) as ReadonlyArray<keyof LiveChildren>
-  const liveEntries = yield* Effect.forEach(keys, (k) => Effect.map(readChild(k), (o) => [k, o] as const))
-  const live = Object.fromEntries(liveEntries) as LiveChildren
+  const liveEntries = yield* Effect.forEach(keys, (k) => Effect.map(readChild(k), (r) => [k, r] as const))
+  const live = Object.fromEntries(liveEntries.map(([k, [o]]) => [k, o])) as LiveChildren
+  const workloadUnreadable = liveEntries.map(([, [, problem]]) => problem).find((p) => p !== undefined)
 
   const cronJobUid = live.cronJob?.metadata.uid
   const jobs = informers
@@ -227,6 +245,8 @@ export const gather = Effect.fn("languageagent.gather")(function* (
     jobs: jobs as unknown as ReadonlyArray<LiveJob>,
     pods: pods as unknown as ReadonlyArray<LivePod>,
     world,
+    workloadUnreadable,
+    usageAttribution: options.usageAttribution && deps.ok,
     usage,
     settings: options.settings,
     now: rfc3339(yield* Clock.currentTimeMillis),

@@ -18,14 +18,14 @@ import { type Duration, Effect, Result } from "effect"
 import type { LanguageModel } from "../../api/languagemodel.ts"
 import type { LanguagePersona } from "../../api/languagepersona.ts"
 import type { LanguageTool } from "../../api/languagetool.ts"
+import { LABEL_KIND, LABEL_NAME } from "../../domain/labels.ts"
 import { type KubeObject, objectKey } from "../../kube/objects.ts"
 import { egressSettingsFrom } from "../../network/settings.ts"
 import { defineController, Reconciled, type ReconcileRequest, watches } from "../../runtime/controller.ts"
 import type { InformersShape } from "../../runtime/informers.ts"
+import { clusterSource, modelSource, secretSource, toolSource } from "../../runtime/sources.ts"
 import type { SettingsShape } from "../../settings.ts"
 import { membersOfCluster } from "../common/cluster-membership.ts"
-import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
-import { clusterSource, modelSource, secretSource, toolSource } from "../common/sources.ts"
 import { personas } from "../languagepersona/gather.ts"
 import { descendantsOf } from "../languagepersona/index.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
@@ -124,6 +124,7 @@ export const agentControllerOptionsFromSettings = (
     | "otlpEndpoint"
     | "defaultWorkspaceFsGroup"
     | "usageAttribution"
+    | "modelMetricsInterval"
   >,
 ): Result.Result<AgentControllerOptions, string> => {
   const fsGroup = s.defaultWorkspaceFsGroup
@@ -136,6 +137,7 @@ export const agentControllerOptionsFromSettings = (
     dependencyWait: s.dependencyWaitRequeue as Duration.Input,
     dnsRefresh: s.dnsRefreshInterval as Duration.Input,
     usageAttribution: s.usageAttribution,
+    usageRefresh: s.usageAttribution ? (s.modelMetricsInterval as Duration.Input) : undefined,
     ciliumFqdn: egress.ciliumFqdn,
     settings: {
       clusterDomain: egress.clusterDomain,

@@ -234,6 +234,7 @@ export const countExecutions = (
 
 /** Per-user counters of one model proxy for this agent (`user` = `<namespace>/<agent>`). */
 export interface ModelUsageSample {
+  readonly modelNamespace: string
   readonly modelName: string
   readonly requestCount: number
   readonly inputTokens: number
@@ -243,6 +244,7 @@ export interface ModelUsageSample {
 }
 
 export interface ModelPricing {
+  readonly namespace: string
   readonly name: string
   readonly enabled: boolean
   readonly currency: string
@@ -256,38 +258,54 @@ export interface UsageStatus {
   readonly costMetrics?: AgentCostMetrics
 }
 
+/**
+ * Sums and prices the samples per model. Models are told apart by namespace AND name: two models called
+ * `gpt` in two namespaces are two entries with their own prices, never one sum priced by either.
+ */
 export const usageStatus = (
   samples: ReadonlyArray<ModelUsageSample>,
   pricing: ReadonlyArray<ModelPricing>,
 ): UsageStatus => {
   if (samples.length === 0) return {}
-  const byModel = new Map<string, { requests: number; input: number; output: number }>()
+  interface Sum {
+    readonly namespace: string
+    readonly name: string
+    readonly requests: number
+    readonly input: number
+    readonly output: number
+  }
+  const byModel = new Map<string, Sum>()
   for (const s of samples) {
-    const acc = byModel.get(s.modelName) ?? { requests: 0, input: 0, output: 0 }
-    byModel.set(s.modelName, {
+    const key = `${s.modelNamespace}/${s.modelName}`
+    const acc = byModel.get(key) ?? {
+      namespace: s.modelNamespace,
+      name: s.modelName,
+      requests: 0,
+      input: 0,
+      output: 0,
+    }
+    byModel.set(key, {
+      ...acc,
       requests: acc.requests + s.requestCount,
       input: acc.input + s.inputTokens,
       output: acc.output + s.outputTokens,
     })
   }
-  const names = [...byModel.keys()].sort()
-  const modelUsage: Array<ModelUsage> = names.map((name) => {
-    const u = byModel.get(name) ?? { requests: 0, input: 0, output: 0 }
-    return {
-      modelName: name,
-      requestCount: u.requests,
-      totalTokens: u.input + u.output,
-      inputTokens: u.input,
-      outputTokens: u.output,
-    }
-  })
+  const sums = [...byModel.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, u]) => u)
+  const modelUsage: Array<ModelUsage> = sums.map((u) => ({
+    modelName: u.name,
+    modelNamespace: u.namespace,
+    requestCount: u.requests,
+    totalTokens: u.input + u.output,
+    inputTokens: u.input,
+    outputTokens: u.output,
+  }))
   const totalTokens = modelUsage.reduce((n, u) => n + u.totalTokens, 0)
-  const priced = names.flatMap((name) => {
-    const p = pricing.find((x) => x.name === name && x.enabled)
-    const u = byModel.get(name)
-    if (p === undefined || u === undefined) return []
+  const priced = sums.flatMap((u) => {
+    const p = pricing.find((x) => x.namespace === u.namespace && x.name === u.name && x.enabled)
+    if (p === undefined) return []
     const cost = (u.input / 1000) * (p.inputTokenCost ?? 0) + (u.output / 1000) * (p.outputTokenCost ?? 0)
-    return [{ modelName: name, cost, currency: p.currency }]
+    return [{ modelName: u.name, modelNamespace: u.namespace, cost, currency: p.currency }]
   })
   const currencies = new Set(priced.map((p) => p.currency))
   const since = samples.map((s) => s.since).sort()[0]
@@ -295,7 +313,11 @@ export const usageStatus = (
     priced.length === 0
       ? undefined
       : {
-          modelCosts: priced.map(({ modelName, cost }) => ({ modelName, cost })),
+          modelCosts: priced.map(({ modelName, modelNamespace, cost }) => ({
+            modelName,
+            modelNamespace,
+            cost,
+          })),
           ...(currencies.size === 1
             ? { totalCost: priced.reduce((n, p) => n + p.cost, 0), currency: [...currencies][0] ?? "" }
             : {}),

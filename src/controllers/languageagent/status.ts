@@ -13,8 +13,8 @@
  *   while waiting) are carried over, because a server-side apply would otherwise drop them.
  */
 import type { AgentPhase, LanguageAgent, LanguageAgentStatus } from "../../api/languageagent.ts"
+import { canonicalJson } from "../../domain/hash.ts"
 import { type ConditionInput, findCondition, setConditions } from "../common/conditions.ts"
-import { canonicalJson } from "../common/hash.ts"
 import { ConditionTypes, READY_MESSAGE, Reasons } from "./names.ts"
 import type { ExecutionCounters, UsageStatus, WorkloadState } from "./observe.ts"
 

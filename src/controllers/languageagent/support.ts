@@ -9,7 +9,7 @@
  * exactly the pod's service account.
  */
 import type { LanguageAgent } from "../../api/languageagent.ts"
-import { commonLabels, sortedRecord } from "../common/labels.ts"
+import { commonLabels, sortedRecord } from "../../domain/labels.ts"
 import {
   AGENT_HTTP_PORT,
   AGENT_HTTP_PORT_NAME,

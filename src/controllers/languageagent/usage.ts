@@ -141,6 +141,7 @@ export const proxyMetricsUsage = (options: ProxyMetricsOptions): Effect.Effect<A
         })
         return [
           {
+            modelNamespace: model.namespace,
             modelName: model.name,
             requestCount: reading.requests,
             inputTokens: reading.inputTokens,

@@ -18,7 +18,7 @@
  */
 import type { LanguageAgent } from "../../api/languageagent.ts"
 import { parseDuration } from "../../api/shared.ts"
-import { configHash } from "../common/hash.ts"
+import { configHash } from "../../domain/hash.ts"
 import {
   ANNOTATION_CONFIG_HASH,
   commonLabels,
@@ -26,10 +26,10 @@ import {
   podTemplateAnnotations,
   podTemplateLabels,
   sortedRecord,
-} from "../common/labels.ts"
+} from "../../domain/labels.ts"
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../domain/security.ts"
+import { type SidecarTool, sidecarAnnotations } from "../../domain/sidecars.ts"
 import { controllerRef, type OwnerRef } from "../common/ownership.ts"
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../common/security.ts"
-import { type SidecarTool, sidecarAnnotations } from "../common/sidecars.ts"
 import type { KnowledgeMount } from "./dependencies.ts"
 import { servesHttp } from "./dependencies.ts"
 import {

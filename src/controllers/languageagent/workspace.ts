@@ -6,6 +6,7 @@
  * - Created with `accessModes: [accessMode]`, `resources.requests.storage: size` and `storageClassName`
  *   when given; afterwards the applied spec always repeats the live access modes and class, so a write can
  *   only ever raise the storage request — never touch an immutable field.
+ * - `WorkspaceReady` is True only once the claim is Bound; an unbound claim is False, reason `Pending`.
  * - A smaller size, another access mode or another class is reported (`WorkspaceImmutable`) and the
  *   workload is still reconciled against the existing claim.
  * - `enabled: false` keeps the PVC (data safety; GC removes it with the agent), so nothing is desired and
@@ -92,6 +93,29 @@ const warnings = (agent: LanguageAgent): ReadonlyArray<string> =>
 const withWarnings = (agent: LanguageAgent, message: string): string =>
   [message, ...warnings(agent)].join("; ")
 
+/**
+ * The claim exists but has no volume: the workspace is NOT ready (pods mounting it cannot start), so
+ * False — with what would bind it, because "Pending" alone leaves a user guessing.
+ */
+const pending = (
+  agent: LanguageAgent,
+  name: string,
+  storageClass: string | undefined,
+  state: string,
+): ConditionInput =>
+  condition(
+    "False",
+    Reasons.Pending,
+    withWarnings(
+      agent,
+      `PVC "${name}" ${state}, waiting for a volume to be bound: it needs ${
+        storageClass !== undefined && storageClass !== ""
+          ? `StorageClass "${storageClass}" to provision one`
+          : "a default StorageClass that provisions volumes"
+      } or a matching PersistentVolume; pods that mount the workspace cannot start until then`,
+    ),
+  )
+
 export const decideWorkspace = (
   agent: LanguageAgent,
   live: LiveClaim | undefined,
@@ -127,11 +151,7 @@ export const decideWorkspace = (
         },
       },
       resize: false,
-      condition: condition(
-        "True",
-        Reasons.Pending,
-        withWarnings(agent, `PVC "${name}" created; waiting for it to be bound`),
-      ),
+      condition: pending(agent, name, ws.storageClassName, "created"),
     }
   const liveModes = live.spec?.accessModes ?? []
   const liveClass = live.spec?.storageClassName
@@ -172,7 +192,7 @@ export const decideWorkspace = (
       ? condition("True", Reasons.Bound, withWarnings(agent, `PVC "${name}" is bound`))
       : phase === "Lost"
         ? condition("False", Reasons.PVCError, `PVC "${name}" lost its volume`)
-        : condition("True", Reasons.Pending, withWarnings(agent, `PVC "${name}" is not bound yet`))
+        : pending(agent, name, liveClass, phase === undefined ? "created" : `is ${phase}`)
   return {
     claim,
     resize: grow,

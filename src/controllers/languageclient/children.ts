@@ -13,8 +13,7 @@
  * every pass-through field is honoured (README X-10).
  */
 import type { ClientRegion, IngressSpec, LanguageClient } from "../../api/languageclient.ts"
-import type { KubeObject } from "../../kube/objects.ts"
-import { configHash } from "../common/hash.ts"
+import { configHash } from "../../domain/hash.ts"
 import {
   ANNOTATION_CONFIG_HASH,
   commonLabels,
@@ -23,9 +22,10 @@ import {
   podTemplateAnnotations,
   podTemplateLabels,
   sortedRecord,
-} from "../common/labels.ts"
+} from "../../domain/labels.ts"
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../domain/security.ts"
+import type { KubeObject } from "../../kube/objects.ts"
 import { controllerRef } from "../common/ownership.ts"
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../common/security.ts"
 import {
   type ChildMeta,
   deploymentStrategy,

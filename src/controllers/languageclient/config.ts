@@ -9,7 +9,7 @@
  */
 import type { EnvVar } from "../../api/k8s/index.ts"
 import type { LanguageClient } from "../../api/languageclient.ts"
-import { canonicalJson } from "../common/hash.ts"
+import { canonicalJson } from "../../domain/hash.ts"
 import { modelsJson, toolsJson } from "../languageagent/configmap.ts"
 import type { ResolvedModel, ResolvedPersona, ResolvedTool } from "../languageagent/dependencies.ts"
 import { DUMMY_OPENAI_API_KEY } from "../languageagent/names.ts"

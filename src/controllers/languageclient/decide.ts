@@ -9,11 +9,11 @@
  * children we control are deleted; with nothing changed every child is marked unchanged (no write).
  */
 import type { LanguageClient } from "../../api/languageclient.ts"
+import { FINALIZER } from "../../domain/labels.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, type ResourceDescriptor } from "../../kube/resources.ts"
 import { needsApply, withAppliedHash } from "../common/apply.ts"
 import { type ClusterView, clusterLabelOf, decideMembership } from "../common/cluster-membership.ts"
-import { FINALIZER } from "../common/labels.ts"
 import { ownershipOf } from "../common/ownership.ts"
 import type { PodView } from "../languagetool/workload.ts"
 import {

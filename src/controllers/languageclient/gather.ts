@@ -15,6 +15,7 @@ import { LanguageClient } from "../../api/languageclient.ts"
 import type { LanguageModel } from "../../api/languagemodel.ts"
 import type { LanguagePersona } from "../../api/languagepersona.ts"
 import type { LanguageTool } from "../../api/languagetool.ts"
+import { LABEL_KIND, LABEL_NAME } from "../../domain/labels.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
 import type { KubeObject } from "../../kube/objects.ts"
@@ -22,9 +23,6 @@ import { Langop } from "../../kube/resources.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
-import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
-import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
-import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
 import {
   agentSource,
   clientSource,
@@ -40,7 +38,9 @@ import {
   personaSource,
   secretSource,
   toolSource,
-} from "../common/sources.ts"
+} from "../../runtime/sources.ts"
+import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { desiredServiceMonitor, issuerName } from "./children.ts"
 import { type ClientInput, ROLE_RESOURCE, wantedChildren } from "./decide.ts"
 import { referencedSecrets } from "./dependencies.ts"

@@ -10,8 +10,6 @@ import { Effect } from "effect"
 import { defineController, Reconciled, type ReconcileRequest, watches } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import type { InformersShape } from "../../runtime/informers.ts"
-import type { SettingsShape } from "../../settings.ts"
-import { membersOfCluster } from "../common/cluster-membership.ts"
 import {
   agentSource,
   clusterSource,
@@ -21,7 +19,9 @@ import {
   podOwnerOf,
   secretSource,
   toolSource,
-} from "../common/sources.ts"
+} from "../../runtime/sources.ts"
+import type { SettingsShape } from "../../settings.ts"
+import { membersOfCluster } from "../common/cluster-membership.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { decide } from "./decide.ts"
 import {

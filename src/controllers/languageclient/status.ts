@@ -15,6 +15,8 @@ import type {
   RegionStatus,
 } from "../../api/languageclient.ts"
 import type { Condition } from "../../api/shared.ts"
+import { canonicalJson } from "../../domain/hash.ts"
+import { LABEL_REGION } from "../../domain/labels.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import {
   type ConditionInput,
@@ -23,8 +25,6 @@ import {
   setConditions,
   writeFailureCondition,
 } from "../common/conditions.ts"
-import { canonicalJson } from "../common/hash.ts"
-import { LABEL_REGION } from "../common/labels.ts"
 import {
   type DeploymentView,
   replicaCounts,

@@ -9,8 +9,8 @@
  * the message lists every problem.
  */
 import type { LanguageClient } from "../../api/languageclient.ts"
-import { CommonRules } from "../../webhook/kinds/common.ts"
-import { ClientRules, staticClientFindings } from "../../webhook/kinds/languageclient.ts"
+import { ClientRules, staticClientFindings } from "../../domain/languageclient.ts"
+import { CommonRules } from "../../domain/rules.ts"
 import { Reasons } from "./names.ts"
 
 export interface Invalid {

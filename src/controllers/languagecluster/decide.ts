@@ -13,11 +13,16 @@
 import type { LanguageCluster, LanguageClusterStatus } from "../../api/languagecluster.ts"
 import { DNS1123_LABEL } from "../../api/languagecluster.ts"
 import type { Condition } from "../../api/shared.ts"
+import { canonicalJson } from "../../domain/hash.ts"
+import {
+  ANNOTATION_CREATED_BY_CLUSTER,
+  FINALIZER,
+  LABEL_CLUSTER,
+  LABEL_MANAGED,
+} from "../../domain/labels.ts"
 import type { JsonPatchOp } from "../../kube/client.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { type ConditionInput, findCondition, setConditions } from "../common/conditions.ts"
-import { canonicalJson } from "../common/hash.ts"
-import { ANNOTATION_CREATED_BY_CLUSTER, FINALIZER, LABEL_CLUSTER, LABEL_MANAGED } from "../common/labels.ts"
 import { controllerRef } from "../common/ownership.ts"
 
 export const Reasons = {

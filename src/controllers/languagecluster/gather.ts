@@ -13,8 +13,8 @@ import { Builtin, Langop } from "../../kube/resources.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
+import { clusterSource, namespaceSource } from "../../runtime/sources.ts"
 import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
-import { clusterSource, namespaceSource } from "../common/sources.ts"
 import { type ClusterInput, desiredNamespaceName, type LiveNamespace } from "./decide.ts"
 
 /** Clusters by the namespace names they are concerned with (desired and reported). */

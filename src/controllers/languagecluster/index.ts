@@ -7,12 +7,12 @@
  * pre-existing namespace that finishes terminating is picked up at once).
  */
 import { Effect } from "effect"
+import { LABEL_CLUSTER } from "../../domain/labels.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { defineController, Reconciled, type ReconcileRequest, watches } from "../../runtime/controller.ts"
 import type { InformersShape } from "../../runtime/informers.ts"
+import { namespaceSource } from "../../runtime/sources.ts"
 import type { SettingsShape } from "../../settings.ts"
-import { LABEL_CLUSTER } from "../common/labels.ts"
-import { namespaceSource } from "../common/sources.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { decide, decideCleanup } from "./decide.ts"
 import { clusters, gather, NAMESPACE_INDEX } from "./gather.ts"

@@ -13,9 +13,9 @@
  */
 import type { LanguageModelSpec, LanguageModelStatus, ModelPhase } from "../../api/languagemodel.ts"
 import { parseDuration } from "../../api/shared.ts"
+import { canonicalJson } from "../../domain/hash.ts"
+import { FINALIZER } from "../../domain/labels.ts"
 import type { ConditionInput } from "../common/conditions.ts"
-import { canonicalJson } from "../common/hash.ts"
-import { FINALIZER } from "../common/labels.ts"
 import { controllerRef, type Ownership, ownershipOf } from "../common/ownership.ts"
 import { featuresCondition, resolveFallbacks } from "./fallbacks.ts"
 import type {

@@ -12,6 +12,7 @@
  */
 import { Clock, type Duration, Effect, Result } from "effect"
 import { LanguageModel } from "../../api/languagemodel.ts"
+import { LABEL_KIND, LABEL_NAME } from "../../domain/labels.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
 import { type KubeObject, keyOf } from "../../kube/objects.ts"
@@ -23,8 +24,6 @@ import type { EgressSettings } from "../../network/settings.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
-import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
-import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
 import {
   managedConfigMapSource,
   managedDeploymentSource,
@@ -33,7 +32,8 @@ import {
   managedServiceSource,
   modelSource,
   secretSource,
-} from "../common/sources.ts"
+} from "../../runtime/sources.ts"
+import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import type { ModelInput, ModelPeer, ModelSettings, SecretView } from "./input.ts"
 import type { RenderedConfig } from "./litellm.ts"
 import { type ProbeOptions, probeModel } from "./probe.ts"

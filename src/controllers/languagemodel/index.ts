@@ -22,8 +22,8 @@ import {
   type ReconcileRequest,
   watches,
 } from "../../runtime/controller.ts"
+import { managedPodSource, podOwnerOf, secretSource } from "../../runtime/sources.ts"
 import type { SettingsShape } from "../../settings.ts"
-import { managedPodSource, podOwnerOf, secretSource } from "../common/sources.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { childSources, FALLBACK_INDEX, gather, modelsSource, SECRET_INDEX } from "./gather.ts"
 import type { ModelSettings } from "./input.ts"

@@ -16,8 +16,8 @@ import type {
   ModelPhase,
   ModelRegionStatus,
 } from "../../api/languagemodel.ts"
+import { canonicalJson } from "../../domain/hash.ts"
 import { type ConditionInput, setConditions } from "../common/conditions.ts"
-import { canonicalJson } from "../common/hash.ts"
 import { apiBase } from "./litellm-mapping.ts"
 
 // ---------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
  * not here: it has its own reason (`CrossNamespaceSecretUnsupported`, see decide.ts).
  */
 import type { LanguageModelSpec } from "../../api/languagemodel.ts"
+import { isDns1035Label } from "../../domain/names.ts"
 import { RESERVED_PARAMETERS } from "./litellm-mapping.ts"
 
 export interface ValidationIssue {
@@ -21,8 +22,6 @@ export interface ModelValidation {
   readonly errors: ReadonlyArray<ValidationIssue>
   readonly warnings: ReadonlyArray<ValidationIssue>
 }
-
-const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/u
 
 const isHttpUrl = (value: string): boolean => {
   if (!URL.canParse(value)) return false
@@ -43,7 +42,7 @@ const range = (
 
 export const validateModel = (name: string, spec: LanguageModelSpec): ModelValidation => {
   const nameErrors: Array<ValidationIssue> = []
-  if (name.length > 63 || !DNS1035_LABEL.test(name))
+  if (!isDns1035Label(name))
     nameErrors.push({
       path: "metadata.name",
       message: `"${name}" must be a DNS-1035 label (at most 63 lowercase letters, digits and '-', starting with a letter) because it names the proxy Service`,

@@ -15,10 +15,10 @@
  */
 import type { EnvFromSource, EnvVar, Probe, Volume, VolumeMount } from "../../api/k8s/index.ts"
 import type { LanguageModelSpec } from "../../api/languagemodel.ts"
-import { canonicalJson, configHash } from "../common/hash.ts"
-import { ANNOTATION_CONFIG_HASH, commonLabels, sortedRecord } from "../common/labels.ts"
+import { canonicalJson, configHash } from "../../domain/hash.ts"
+import { ANNOTATION_CONFIG_HASH, commonLabels, sortedRecord } from "../../domain/labels.ts"
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../domain/security.ts"
 import type { OwnerRef } from "../common/ownership.ts"
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../common/security.ts"
 import type { RenderedConfig } from "./litellm.ts"
 import { API_KEY_ENV, PROXY_SERVICE_PORT, REDIS_PASSWORD_ENV, SECRETS_MOUNT_PATH } from "./litellm-mapping.ts"
 

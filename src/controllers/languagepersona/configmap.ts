@@ -9,10 +9,10 @@
  * others never cause a write, and a key we stopped producing is removed by the next apply.
  */
 import type { LanguagePersona } from "../../api/languagepersona.ts"
-import { commonLabels, sortedRecord } from "../common/labels.ts"
+import { commonLabels, sortedRecord } from "../../domain/labels.ts"
+import type { EffectivePersona } from "../../domain/persona-chain.ts"
 import { controllerRef, type OwnerRef, ownershipOf } from "../common/ownership.ts"
 import { personaJson, renderPersonaPrompt } from "./render.ts"
-import type { EffectivePersona } from "./resolve.ts"
 
 /** Every data key the persona ConfigMap may carry (a key we no longer want is removed by re-applying). */
 export const CONFIGMAP_KEYS = [

@@ -9,19 +9,8 @@
  */
 import type { LanguagePersona, LanguagePersonaStatus, ValidationResult } from "../../api/languagepersona.ts"
 import type { Condition } from "../../api/shared.ts"
-import { type ConditionInput, findCondition, setConditions } from "../common/conditions.ts"
-import { canonicalJson } from "../common/hash.ts"
-import { FINALIZER } from "../common/labels.ts"
-import { ownershipOf } from "../common/ownership.ts"
-import { type ConfigMapAction, configMapName, decideConfigMap, type LiveConfigMap } from "./configmap.ts"
-import {
-  type ChainResult,
-  chainProblem,
-  type EffectivePersona,
-  keyString,
-  parentKeyOf,
-  personaKeyOf,
-} from "./resolve.ts"
+import { canonicalJson } from "../../domain/hash.ts"
+import { FINALIZER } from "../../domain/labels.ts"
 import {
   missingSecretWarnings,
   ownSpecErrors,
@@ -29,7 +18,18 @@ import {
   personaWarnings,
   qualityScore,
   type ValidationIssue,
-} from "./validate.ts"
+} from "../../domain/languagepersona.ts"
+import {
+  type ChainResult,
+  chainProblem,
+  type EffectivePersona,
+  keyString,
+  parentKeyOf,
+  personaKeyOf,
+} from "../../domain/persona-chain.ts"
+import { type ConditionInput, findCondition, setConditions } from "../common/conditions.ts"
+import { ownershipOf } from "../common/ownership.ts"
+import { type ConfigMapAction, configMapName, decideConfigMap, type LiveConfigMap } from "./configmap.ts"
 
 export const Reasons = {
   ReconcileSuccess: "ReconcileSuccess",

@@ -10,6 +10,7 @@
 import { Clock, Effect, Result } from "effect"
 import type { LanguageAgent } from "../../api/languageagent.ts"
 import { LanguagePersona } from "../../api/languagepersona.ts"
+import { keyString, parentKeyOf, resolveChain } from "../../domain/persona-chain.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
 import type { KubeObject } from "../../kube/objects.ts"
@@ -17,11 +18,10 @@ import { Builtin, Langop } from "../../kube/resources.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
+import { agentSource, managedConfigMapSource, personaSource, secretSource } from "../../runtime/sources.ts"
 import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
-import { agentSource, managedConfigMapSource, personaSource, secretSource } from "../common/sources.ts"
 import { configMapName, type LiveConfigMap } from "./configmap.ts"
 import type { PersonaInput } from "./decide.ts"
-import { keyString, parentKeyOf, resolveChain } from "./resolve.ts"
 
 // ---------------------------------------------------------------------------------------------------------
 // Sources with this controller's indexes

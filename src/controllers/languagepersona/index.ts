@@ -9,6 +9,7 @@
 import { Effect } from "effect"
 import type { LanguageAgent } from "../../api/languageagent.ts"
 import type { LanguagePersona } from "../../api/languagepersona.ts"
+import { keyString, personaKeyOf } from "../../domain/persona-chain.ts"
 import { objectKey } from "../../kube/objects.ts"
 import type { CacheReader } from "../../runtime/cache.ts"
 import {
@@ -19,12 +20,11 @@ import {
   type ReconcileRequest,
   watches,
 } from "../../runtime/controller.ts"
+import { managedConfigMapSource, secretSource } from "../../runtime/sources.ts"
 import type { SettingsShape } from "../../settings.ts"
-import { managedConfigMapSource, secretSource } from "../common/sources.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { decide, decideCleanup } from "./decide.ts"
 import { agentPersonaKey, agents, gather, PARENT_INDEX, personas, SECRET_INDEX } from "./gather.ts"
-import { keyString, personaKeyOf } from "./resolve.ts"
 
 export const CONTROLLER_NAME = "languagepersona"
 

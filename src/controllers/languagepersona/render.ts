@@ -18,8 +18,8 @@
  * schema text is copied verbatim without trailing whitespace; an empty template or schema counts as unset.
  */
 import type { PersonaRule } from "../../api/languagepersona.ts"
-import { canonicalJson } from "../common/hash.ts"
-import type { EffectivePersona } from "./resolve.ts"
+import { canonicalJson } from "../../domain/hash.ts"
+import type { EffectivePersona } from "../../domain/persona-chain.ts"
 
 const DEFAULT_RULE_PRIORITY = 100
 

@@ -13,8 +13,7 @@
  */
 import type { EnvVar } from "../../api/k8s/index.ts"
 import type { LanguageTool } from "../../api/languagetool.ts"
-import type { KubeObject } from "../../kube/objects.ts"
-import { canonicalJson, configHash } from "../common/hash.ts"
+import { canonicalJson, configHash } from "../../domain/hash.ts"
 import {
   ANNOTATION_CONFIG_HASH,
   commonLabels,
@@ -22,9 +21,10 @@ import {
   podTemplateAnnotations,
   podTemplateLabels,
   sortedRecord,
-} from "../common/labels.ts"
+} from "../../domain/labels.ts"
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../domain/security.ts"
+import type { KubeObject } from "../../kube/objects.ts"
 import { controllerRef } from "../common/ownership.ts"
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../common/security.ts"
 import { deploymentStrategy, type HpaPlan, hpaObject, pdbObject, present } from "../common/workload.ts"
 
 export const KIND = "LanguageTool"

@@ -12,12 +12,12 @@
  *   unchanged (see common/apply.ts).
  */
 import type { LanguageTool } from "../../api/languagetool.ts"
+import { FINALIZER } from "../../domain/labels.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, type ResourceDescriptor } from "../../kube/resources.ts"
 import type { EgressPolicyResult } from "../../network/policy.ts"
 import { needsApply, withAppliedHash } from "../common/apply.ts"
 import { type ClusterView, clusterLabelOf, decideMembership } from "../common/cluster-membership.ts"
-import { FINALIZER } from "../common/labels.ts"
 import { ownershipOf } from "../common/ownership.ts"
 import {
   configMapName,
@@ -29,6 +29,7 @@ import {
   type EnvSourceVersion,
   ownedNetworkPolicy,
 } from "./children.ts"
+import { validate } from "./validate.ts"
 import type { PodView } from "./workload.ts"
 
 export const Reasons = {
@@ -129,35 +130,6 @@ export type ToolPlan =
       /** Requeue after the discovery interval (MCP tool discovery is active). */
       readonly rediscover: boolean
     }
-
-// ---------------------------------------------------------------------------------------------------------
-// Validation (§Validation; the webhook denies the same, objects stored without it are reported)
-
-const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/u
-
-export const validate = (
-  tool: LanguageTool,
-): { readonly reason: "InvalidName" | "InvalidSpec"; readonly message: string } | undefined => {
-  const name = tool.metadata.name ?? ""
-  const sidecar = tool.spec.deploymentMode === "sidecar"
-  const max = sidecar ? 58 : 63
-  if (!DNS1035_LABEL.test(name) || name.length > max)
-    return {
-      reason: "InvalidName",
-      message: `metadata.name "${name}" must be a DNS-1035 label (lower case letters, digits and '-', starting with a letter) of at most ${max} characters${sidecar ? " in sidecar mode (container name tool-<name> ≤ 63)" : " (it names a Service)"}`,
-    }
-  const problems: Array<string> = []
-  const pdb = tool.spec.podDisruptionBudget
-  if (pdb?.minAvailable !== undefined && pdb.maxUnavailable !== undefined)
-    problems.push("spec.podDisruptionBudget: set at most one of minAvailable and maxUnavailable")
-  const strategy = tool.spec.updateStrategy
-  if (strategy?.type === "Recreate" && strategy.rollingUpdate !== undefined)
-    problems.push("spec.updateStrategy.rollingUpdate: only allowed with type RollingUpdate")
-  const hpa = tool.spec.horizontalPodAutoscaler
-  if (hpa !== undefined && hpa.minReplicas > hpa.maxReplicas)
-    problems.push("spec.horizontalPodAutoscaler.minReplicas: must be less than or equal to maxReplicas")
-  return problems.length === 0 ? undefined : { reason: "InvalidSpec", message: problems.join("; ") }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Plan

@@ -11,6 +11,7 @@
 import { Clock, type Duration, Effect, Result } from "effect"
 import type { LanguageAgent } from "../../api/languageagent.ts"
 import { LanguageTool } from "../../api/languagetool.ts"
+import { LABEL_KIND, LABEL_NAME } from "../../domain/labels.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
 import type { KubeObject } from "../../kube/objects.ts"
@@ -20,9 +21,6 @@ import type { EgressSettings } from "../../network/settings.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
-import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
-import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
-import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
 import {
   agentSource,
   clusterSource,
@@ -36,16 +34,11 @@ import {
   managedServiceSource,
   secretSource,
   toolSource,
-} from "../common/sources.ts"
+} from "../../runtime/sources.ts"
+import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { type EnvSourceVersion, endpointOf, envReferences, KIND } from "./children.ts"
-import {
-  type LiveChildren,
-  ROLE_RESOURCE,
-  type Role,
-  type ToolInput,
-  validate,
-  wantedRoles,
-} from "./decide.ts"
+import { type LiveChildren, ROLE_RESOURCE, type Role, type ToolInput, wantedRoles } from "./decide.ts"
 import {
   type DiscoveryMemory,
   type DiscoveryOptions,
@@ -53,6 +46,7 @@ import {
   discoveryApplies,
   readySignature,
 } from "./discovery.ts"
+import { validate } from "./validate.ts"
 import type { DeploymentView, PodView } from "./workload.ts"
 
 // ---------------------------------------------------------------------------------------------------------

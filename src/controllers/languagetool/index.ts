@@ -19,15 +19,15 @@ import {
   type ReconcileRequest,
   watches,
 } from "../../runtime/controller.ts"
-import type { SettingsShape } from "../../settings.ts"
-import { membersOfCluster } from "../common/cluster-membership.ts"
 import {
   clusterSource,
   configMapSource,
   managedPodSource,
   podOwnerOf,
   secretSource,
-} from "../common/sources.ts"
+} from "../../runtime/sources.ts"
+import type { SettingsShape } from "../../settings.ts"
+import { membersOfCluster } from "../common/cluster-membership.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { KIND } from "./children.ts"
 import { decide } from "./decide.ts"

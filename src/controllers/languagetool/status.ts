@@ -9,6 +9,7 @@
  */
 import type { LanguageTool, LanguageToolStatus } from "../../api/languagetool.ts"
 import type { Condition } from "../../api/shared.ts"
+import { canonicalJson } from "../../domain/hash.ts"
 import {
   type ConditionInput,
   findCondition,
@@ -16,7 +17,6 @@ import {
   setConditions,
   writeFailureCondition,
 } from "../common/conditions.ts"
-import { canonicalJson } from "../common/hash.ts"
 import { endpointOf } from "./children.ts"
 import { Reasons, ROLE_ERROR_REASON, type Role, type ToolInput, type ToolPlan } from "./decide.ts"
 import { type DeploymentView, replicaCounts, workloadState } from "./workload.ts"

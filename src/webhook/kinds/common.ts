@@ -1,7 +1,8 @@
 /**
- * What every kind's admission module shares: rule catalogs, findings, the X-7 skip test, decoding
- * into findings, reference checks through the lookup, and the two generic handlers that turn a
- * kind's pure functions into `AdmissionHandler`s.
+ * What every kind's admission module shares: the X-7 skip test, decoding into findings, reference
+ * checks through the lookup, and the two generic handlers that turn a kind's pure functions into
+ * `AdmissionHandler`s. (Rule catalogs, findings and the rules themselves live in src/domain/, shared
+ * with the controllers.)
  *
  * Guarantees of the handlers built here:
  * - The validating handler reports every finding at once: denials as `<field path>: <rule>` lines
@@ -16,6 +17,13 @@
  */
 import { Effect, Result, type Schema } from "effect"
 import { decodeAll } from "../../api/decode.ts"
+import {
+  CommonRules,
+  type FieldPath,
+  type Finding,
+  finding,
+  type ValidationOptions,
+} from "../../domain/rules.ts"
 import type { LangopKind } from "../handlers.ts"
 import type { LookupError, WebhookLookupShape } from "../lookup.ts"
 import {
@@ -25,79 +33,11 @@ import {
   allow,
   allowWithMutation,
   deny,
-  type FieldPath,
-  formatFieldPath,
   violation,
 } from "../review.ts"
 
 // ---------------------------------------------------------------------------------------------
-// Rules and findings
-
-export type Severity = "deny" | "warn"
-
-/** One admission rule: a stable id (`languageagent/schedule`), its effect, and what it says. */
-export interface Rule {
-  readonly id: string
-  readonly severity: Severity
-  readonly text: string
-}
-
-export interface RuleDefinition {
-  readonly severity: Severity
-  readonly text: string
-}
-
-/** A catalog of rules; ids are `<prefix>/<key>`. */
-export const defineRules = <const T extends Readonly<Record<string, RuleDefinition>>>(
-  prefix: string,
-  rules: T,
-): { readonly [K in keyof T]: Rule } =>
-  Object.fromEntries(
-    Object.entries(rules).map(([key, rule]) => [key, { id: `${prefix}/${key}`, ...rule }]),
-  ) as { readonly [K in keyof T]: Rule }
-
-/** One broken rule (deny) or notice (warn) at a field path. */
-export interface Finding {
-  readonly rule: string
-  readonly severity: Severity
-  readonly path: string
-  readonly message: string
-}
-
-export const finding = (rule: Rule, path: string | FieldPath, message: string): Finding => ({
-  rule: rule.id,
-  severity: rule.severity,
-  path: typeof path === "string" ? path : formatFieldPath(path),
-  message,
-})
-
-/** Rules every kind applies. */
-export const CommonRules = defineRules("common", {
-  schema: {
-    severity: "deny",
-    text: "the object matches the kind's schema (types, enums, bounds, patterns, required fields)",
-  },
-  secretNamespace: {
-    severity: "deny",
-    text: "a Secret reference names no other namespace than the object's own (README X-3)",
-  },
-  missingReference: {
-    severity: "warn",
-    text: "a referenced object that does not exist (yet) is reported, never denied",
-  },
-  lookupFailed: {
-    severity: "warn",
-    text: "a reference that cannot be checked now is reported; the controller checks it again",
-  },
-})
-
-// ---------------------------------------------------------------------------------------------
 // Inputs
-
-export interface ValidationOptions {
-  /** Operator setting `LANGOP_DEFAULT_CLIENT_ISSUER`: LanguageClient TLS may then omit its issuer. */
-  readonly defaultClientIssuer?: string | undefined
-}
 
 /** What a kind's validator gets: the decoded object (namespace filled in) and the raw old object. */
 export interface ValidationInput<T> {
@@ -166,28 +106,8 @@ export const namespaceOf = (request: AdmissionRequest, object: unknown): string 
 // ---------------------------------------------------------------------------------------------
 // Shared checks
 
-/** README X-3: a Secret reference with a non-empty namespace other than the owner's. */
-export const secretNamespaceFindings = (
-  ref: { readonly name: string; readonly namespace?: string | undefined } | undefined,
-  path: FieldPath,
-  namespace: string,
-): ReadonlyArray<Finding> =>
-  ref?.namespace !== undefined && ref.namespace !== "" && ref.namespace !== namespace
-    ? [
-        finding(
-          CommonRules.secretNamespace,
-          [...path, "namespace"],
-          `Secret "${ref.namespace}/${ref.name}" is in another namespace than this object ("${namespace}"); Pods can only use Secrets of their own namespace`,
-        ),
-      ]
-    : []
-
 const lookupFailedFinding = (path: FieldPath, error: LookupError): Finding =>
   finding(CommonRules.lookupFailed, path, `cannot check ${error.kind} "${error.key}" now: ${error.message}`)
-
-/** The namespace a reference points into: its own, or (empty or absent) the referring object's. */
-export const nsOr = (ref: { readonly namespace?: string | undefined }, namespace: string): string =>
-  ref.namespace !== undefined && ref.namespace !== "" ? ref.namespace : namespace
 
 /**
  * Looks an object up and returns what `check` makes of it; a missing object is a

@@ -9,17 +9,10 @@
  */
 import { Effect } from "effect"
 import { LanguageCluster } from "../../api/languagecluster.ts"
+import { effectiveName, isDns1123Label } from "../../domain/names.ts"
+import { CommonRules, defineRules, type Finding, finding } from "../../domain/rules.ts"
 import { applyDefaults } from "../defaults.ts"
-import {
-  CommonRules,
-  defineRules,
-  type Finding,
-  finding,
-  isObject,
-  type Json,
-  type KindAdmission,
-} from "./common.ts"
-import { effectiveName, isDns1123Label } from "./names.ts"
+import { isObject, type Json, type KindAdmission } from "./common.ts"
 
 export const ClusterRules = defineRules("languagecluster", {
   namespaceName: {

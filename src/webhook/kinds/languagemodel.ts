@@ -9,21 +9,18 @@
  */
 import { Effect } from "effect"
 import { LanguageModel } from "../../api/languagemodel.ts"
-import { applyDefaults } from "../defaults.ts"
-import { EgressRules, egressFindings } from "../egress.ts"
-import type { FieldPath } from "../review.ts"
+import { EgressRules, egressFindings } from "../../domain/egress.ts"
+import { effectiveName, isDns1035Label } from "../../domain/names.ts"
 import {
-  allFindings,
   CommonRules,
-  checkReference,
   defineRules,
+  type FieldPath,
   type Finding,
   finding,
-  type KindAdmission,
   secretNamespaceFindings,
-  type ValidationInput,
-} from "./common.ts"
-import { effectiveName, isDns1035Label } from "./names.ts"
+} from "../../domain/rules.ts"
+import { applyDefaults } from "../defaults.ts"
+import { allFindings, checkReference, type KindAdmission, type ValidationInput } from "./common.ts"
 
 export const ModelRules = defineRules("languagemodel", {
   nameService: { severity: "deny", text: "metadata.name is a DNS-1035 label (it names Service <name>)" },

@@ -3,7 +3,7 @@
  *
  * - Defaulting: `spec.parentPersona.namespace`; on a persona without `spec.parentPersona`, an empty
  *   `tone` / `language` become `professional` / `en` (defaults.ts), so children inherit theirs.
- * - Validation: the own-spec errors of `controllers/languagepersona/validate.ts` (shared with the
+ * - Validation: the own-spec errors of `domain/languagepersona.ts` (shared with the
  *   controller, so both report the same messages) are denials, its own-spec warnings admission
  *   warnings; the new parent chain is walked through the existing personas with this object's new
  *   spec in place (`resolveChain`): a cycle or more than 10 ancestors is denied, a missing ancestor
@@ -13,6 +13,8 @@
  */
 import { Effect } from "effect"
 import { LanguagePersona } from "../../api/languagepersona.ts"
+import { ownSpecErrors, personaWarnings } from "../../domain/languagepersona.ts"
+import { effectiveName, MAX_LABEL_LENGTH, quotedList } from "../../domain/names.ts"
 import {
   type ChainResult,
   chainProblem,
@@ -21,24 +23,18 @@ import {
   parentKeyOf,
   personaKeyOf,
   resolveChain,
-} from "../../controllers/languagepersona/resolve.ts"
-import { ownSpecErrors, personaWarnings } from "../../controllers/languagepersona/validate.ts"
+} from "../../domain/persona-chain.ts"
+import { CommonRules, defineRules, type Finding, finding, type Rule } from "../../domain/rules.ts"
 import { applyDefaults } from "../defaults.ts"
 import type { LookupError, WebhookLookupShape } from "../lookup.ts"
 import {
   allFindings,
-  CommonRules,
   checkReference,
   type DeleteInput,
-  defineRules,
-  type Finding,
-  finding,
   type KindAdmission,
   lookupFailed,
-  type Rule,
   type ValidationInput,
 } from "./common.ts"
-import { effectiveName, MAX_LABEL_LENGTH, quotedList } from "./names.ts"
 
 export const PersonaRules = defineRules("languagepersona", {
   nameLength: {

@@ -490,6 +490,17 @@ describe("LanguageAgent controller", () => {
     await noWritesOnceSettled(ns, "daily-digest")
   })
 
+  test("a schedule the webhook admits (0 ? * * *) becomes the CronJob's schedule, not InvalidSpec", async ({
+    namespace: ns,
+  }) => {
+    const cluster = await readyCluster(ns)
+    await dependencies(ns, cluster)
+    await applyObject(ns, agentExample("languageagent-scheduled.yaml", cluster, { schedule: "0 ? * * *" }))
+    const agent = await agentWhere(ns, "daily-digest", (a) => isReady(a), "Ready")
+    expect(condition(agent, "Ready")?.reason).toBe("ReconcileSuccess")
+    expect((await get("cronjob", ns, "daily-digest"))?.spec?.schedule).toBe("0 ? * * *")
+  })
+
   test("an event-driven agent gets a Service and least-rights RBAC for its triggers", async ({
     namespace: ns,
   }) => {
@@ -638,6 +649,57 @@ describe("LanguageAgent controller", () => {
     expect(env.MEMORY_STORE_URL).toEqual({ secretKeyRef: { name: "redis-url", key: "url" } })
     expect(env.MEMORY_STORE_TYPE).toBe("redis")
   })
+  test("WorkspaceReady is False/Pending while the claim is unbound, True/Bound once a volume binds it", async ({
+    namespace: ns,
+  }) => {
+    const cluster = await readyCluster(ns)
+    await dependencies(ns, cluster)
+    // A class nothing provisions, so the claim stays Pending whatever StorageClasses the cluster has.
+    const storageClass = uniqueName("unprovisioned")
+    await applyObject(
+      ns,
+      agentExample("languageagent.yaml", cluster, {
+        workspace: { enabled: true, size: "1Gi", storageClassName: storageClass },
+      }),
+    )
+    const unbound = await agentWhere(
+      ns,
+      "support",
+      (a) => condition(a, "WorkspaceReady") !== undefined,
+      "WorkspaceReady reported",
+    )
+    expect((await get("persistentvolumeclaim", ns, "support-workspace"))?.status).toMatchObject({
+      phase: "Pending",
+    })
+    expect(condition(unbound, "WorkspaceReady")).toMatchObject({ status: "False", reason: "Pending" })
+    expect(condition(unbound, "WorkspaceReady")?.message).toContain(`StorageClass "${storageClass}"`)
+
+    await run(
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: uniqueName("pv"), labels: { "langop.io/test": "true" } },
+        spec: {
+          capacity: { storage: "1Gi" },
+          accessModes: ["ReadWriteOnce"],
+          persistentVolumeReclaimPolicy: "Delete",
+          storageClassName: storageClass,
+          hostPath: { path: `/tmp/${storageClass}` },
+          claimRef: { namespace: ns, name: "support-workspace" },
+        },
+      }),
+    )
+    const bound = await agentWhere(
+      ns,
+      "support",
+      (a) => condition(a, "WorkspaceReady")?.status === "True",
+      "WorkspaceReady=True",
+      90_000,
+    )
+    expect(condition(bound, "WorkspaceReady")).toMatchObject({ status: "True", reason: "Bound" })
+  })
+
   test("bad specs and foreign objects surface the right reason and write nothing", async ({
     namespace: ns,
   }) => {

@@ -6,7 +6,7 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node"
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { commonLabels } from "../../../src/controllers/common/labels.ts"
+import { commonLabels } from "../../../src/domain/labels.ts"
 import { Dns } from "../../../src/network/dns.ts"
 import { DnsMemory } from "../../../src/network/memory.ts"
 import { type EgressPolicyResult, type EgressRequest, MODEL_PROXY_PORT } from "../../../src/network/policy.ts"

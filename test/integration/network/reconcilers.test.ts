@@ -12,7 +12,6 @@ import { CoreV1Api, type KubeConfig, type V1Pod, Watch } from "@kubernetes/clien
 import { Effect, Exit, Result, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest"
 import { parse } from "yaml"
-import { commonLabels } from "../../../src/controllers/common/labels.ts"
 import {
   agentControllerOptionsFromSettings,
   languageAgentController,
@@ -26,6 +25,7 @@ import {
   languageToolController,
   toolControllerOptionsFromSettings,
 } from "../../../src/controllers/languagetool/index.ts"
+import { commonLabels } from "../../../src/domain/labels.ts"
 import { Dns } from "../../../src/network/dns.ts"
 import { settingsFrom } from "../../../src/settings.ts"
 import { type DnsTestServer, dnsTestServer } from "../../unit/network/support/dns-server.ts"

@@ -11,7 +11,6 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node"
 import { inject, test, vi } from "vitest"
 import type { CommandResult } from "../../../src/localcluster/command.ts"
 import { kubectlPromise } from "../../../src/localcluster/kubectl.ts"
-import type {} from "./provided.ts"
 
 export const kubeconfigPath = (): string => inject("kubeconfigPath")
 export const kubectlPath = (): string => inject("kubectlPath")

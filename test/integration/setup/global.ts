@@ -8,7 +8,6 @@ import type { TestProject } from "vitest/node"
 import { ensureBinaries } from "../../../src/localcluster/binaries.ts"
 import { startLocalCluster } from "../../../src/localcluster/cluster.ts"
 import { readState } from "../../../src/localcluster/state.ts"
-import type {} from "./provided.ts"
 
 const external = async (project: TestProject, kubeconfigPath: string) => {
   const state = readState()

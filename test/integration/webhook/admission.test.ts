@@ -34,7 +34,7 @@ const invalidAgent = manifest("LanguageAgent", "broken", {
 })
 
 const invalidAgentLines = (namespace: string) => [
-  'spec.schedule: "0 25 * * *" is not a valid schedule: hour "25" is outside 0-23',
+  'spec.schedule: "0 25 * * *" is not a schedule a Kubernetes CronJob accepts: hour "25" is outside 0-23',
   `spec.modelRefs[1]: duplicates spec.modelRefs[0] ("${namespace}/gpt")`,
   'spec.volumes[0].name: volume name "workspace" is reserved for the operator (workspace, agent-config, knowledge-<n>)',
   'spec.egress[0].to.dns[0]: "*.*.example.com" is not a valid DNS name or single leading wildcard',
@@ -71,6 +71,28 @@ describe("admission webhook", () => {
     )
     for (const line of invalidAgentLines(namespace)) expect(result.stderr).toContain(`${line}\n`)
     expect(webhook?.calls("/validate/languageagents")).toBeGreaterThan(0)
+  })
+
+  test("a schedule kube-apiserver accepts for a CronJob is admitted (0 ? * * *, @every 90m)", async ({
+    namespace,
+  }) => {
+    for (const [name, schedule] of [
+      ["question-hour", "0 ? * * *"],
+      ["every", "@every 90m"],
+    ] as const) {
+      const result = await apply(
+        namespace,
+        manifest("LanguageAgent", name, {
+          image: "ghcr.io/langop/agent:1.0",
+          executionMode: "scheduled",
+          schedule,
+          modelRefs: [{ name: "gpt" }],
+        }),
+      )
+      expect(result.stderr).not.toContain("denied")
+      expect(result.exitCode).toBe(0)
+      expect((await getJson(namespace, "languageagent", name)).spec.schedule).toBe(schedule)
+    }
   })
 
   test("defaults appear on the stored objects; missing references are warnings", async ({ namespace }) => {

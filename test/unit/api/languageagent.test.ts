@@ -398,10 +398,13 @@ describe("LanguageAgent CRD", () => {
     expect(undescribed).toEqual([])
   })
 
-  it("has every status field path of the status table (41), each described", () => {
+  it("has every status field path of the status table (41) plus the model namespaces of usage and costs, each described", () => {
     const { paths, undescribed } = fieldPaths(statusSchema, "status")
     // The table lists conditions as one path; its metav1.Condition items add six.
-    expect(paths.filter((p) => !p.startsWith("status.conditions[]"))).toHaveLength(41)
+    const table = paths.filter((p) => !p.startsWith("status.conditions[]"))
+    // modelUsage[]/modelCosts[] also name the model's namespace: two models of one name are two entries.
+    expect(table.filter((p) => p.endsWith(".modelNamespace"))).toHaveLength(2)
+    expect(table).toHaveLength(41 + 2)
     expect(undescribed).toEqual([])
   })
 

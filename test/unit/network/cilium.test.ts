@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { commonLabels } from "../../../src/controllers/common/labels.ts"
+import { commonLabels } from "../../../src/domain/labels.ts"
 import { buildFqdnPolicy, fqdnPolicyName } from "../../../src/network/cilium.ts"
 import { buildEgressPolicy, type EgressRuleInput } from "../../../src/network/policy.ts"
 import { DEFAULT_EGRESS_SETTINGS, type EgressSettings } from "../../../src/network/settings.ts"

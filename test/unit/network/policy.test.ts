@@ -1,6 +1,6 @@
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { commonLabels } from "../../../src/controllers/common/labels.ts"
+import { commonLabels } from "../../../src/domain/labels.ts"
 import { buildEgressPolicy, type EgressRuleInput, MODEL_PROXY_PORT } from "../../../src/network/policy.ts"
 import { DEFAULT_EGRESS_SETTINGS, egressSettingsFrom } from "../../../src/network/settings.ts"
 import { agent, BASE_RULES, ip, nsPeer, tcp, world } from "./fixtures.ts"

@@ -10,13 +10,6 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Result } from "effect"
-import {
-  agentSource,
-  modelSource,
-  personaSource,
-  secretSource,
-  toolSource,
-} from "../../../src/controllers/common/sources.ts"
 import { CHILD_SOURCES } from "../../../src/controllers/languageagent/gather.ts"
 import { EVENT_READER_RULES } from "../../../src/controllers/languageagent/support.ts"
 import { ROLE_RESOURCE as CLIENT_CHILDREN } from "../../../src/controllers/languageclient/decide.ts"
@@ -37,6 +30,13 @@ import {
   selfCertGrants,
   type Verb,
 } from "../../../src/operator/rbac.ts"
+import {
+  agentSource,
+  modelSource,
+  personaSource,
+  secretSource,
+  toolSource,
+} from "../../../src/runtime/sources.ts"
 import { settingsFrom } from "../../../src/settings.ts"
 
 const root = join(import.meta.dirname, "..", "..", "..")

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { sidecarContainer, sidecarToolOf } from "../../../src/controllers/common/sidecars.ts"
+import { sidecarContainer, sidecarToolOf } from "../../../src/domain/sidecars.ts"
 import type { ToolLookup } from "../../../src/webhook/pods.ts"
 import { agentPod, fsTool, lookupOf, podRequest, searchTool, tool } from "./pods-fixtures.ts"
 import {

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, JsonPatch, Schema } from "effect"
 import fc from "fast-check"
+import { formatFieldPath } from "../../../src/domain/rules.ts"
 import {
   type AdmissionHandler,
   type AdmissionRequest,
@@ -10,7 +11,6 @@ import {
   allowWithPatch,
   answerReview,
   deny,
-  formatFieldPath,
   jsonPatch,
   violation,
   violationsFromIssue,

@@ -11,7 +11,7 @@ import {
   sidecarSecurityContext,
   sidecarToolOf,
   sidecarToolsValue,
-} from "../../../../src/controllers/common/sidecars.ts"
+} from "../../../../src/domain/sidecars.ts"
 import { fsTool, searchTool, tool } from "../../webhook/pods-fixtures.ts"
 
 const fs = sidecarToolOf(fsTool)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { podOwnerOf } from "../../../../src/controllers/common/sources.ts"
 import type { KubeObject } from "../../../../src/kube/objects.ts"
+import { podOwnerOf } from "../../../../src/runtime/sources.ts"
 
 const pod = (labels: Record<string, string>): KubeObject => ({
   apiVersion: "v1",

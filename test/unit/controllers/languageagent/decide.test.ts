@@ -290,6 +290,29 @@ describe("decide: status", () => {
     expect(taken.requeue).toBe("dependencyWait")
   })
 
+  it("a workload that cannot be read: phase Unknown, WorkloadAvailable=Unknown, the workload left alone", () => {
+    for (const [mode, reason, kind] of [
+      ["autonomous", "DeploymentError", "Deployment"],
+      ["scheduled", "CronJobError", "CronJob"],
+    ] as const) {
+      const a = agent({ executionMode: mode }, { status: { phase: "Running" } })
+      const i: AgentInput = {
+        ...input(a),
+        workloadUnreadable: `cannot read ${kind} "${a.metadata.name}": the server is currently unable to handle the request`,
+      }
+      expect(step(i, "Workload")).toBeUndefined()
+      expect(step(i, "ConfigMap")).toBeDefined()
+      const r = summary(i)
+      expect(r.phase).toBe("Unknown")
+      expect(r.conds).toContain(`WorkloadAvailable=Unknown/${reason}`)
+      expect(r.conds).toContain("Ready=False/WorkloadNotAvailable")
+      expect(r.message).toContain("the workload's state is unknown")
+      expect(r.requeue).toBe("dependencyWait")
+      // Read again: the phase follows the workload once more.
+      expect(summary(input(a)).phase).not.toBe("Unknown")
+    }
+  })
+
   it("a rejected storage increase is reported, the rest continues", () => {
     const r = summary(input(agent({ workspace: { enabled: true } })), { resizeFailed: "no expansion" })
     expect(r.conds).toContain("WorkspaceReady=False/WorkspaceResizeFailed")
@@ -347,6 +370,18 @@ describe("decide: status", () => {
     expect(summary(input(a, {}, { world })).requeue).toBe("dnsRefresh")
   })
 
+  it("with usage attribution the usage is read again at the scrape interval, once the plan is applied", () => {
+    const a = agent()
+    expect(decide({ ...input(a), usageAttribution: true }).finish({}).refreshUsage).toBe(true)
+    expect(decide(input(a)).finish({}).refreshUsage).toBe(false)
+    const i = { ...input(a), usageAttribution: true }
+    const workload = step(i, "Workload")
+    if (workload === undefined) throw new Error("fixture")
+    expect(decide(i).finish({ failed: { step: workload, message: "x", terminal: false } }).refreshUsage).toBe(
+      false,
+    )
+  })
+
   it("usage samples become modelUsage, totalTokens and costs", () => {
     const a = agent()
     const r = summary(
@@ -354,7 +389,16 @@ describe("decide: status", () => {
         a,
         { models: [model("m1", { costTracking: { enabled: true, inputTokenCost: 1, outputTokenCost: 2 } })] },
         {
-          usage: [{ modelName: "m1", requestCount: 3, inputTokens: 1000, outputTokens: 1000, since: T0 }],
+          usage: [
+            {
+              modelNamespace: NS,
+              modelName: "m1",
+              requestCount: 3,
+              inputTokens: 1000,
+              outputTokens: 1000,
+              since: T0,
+            },
+          ],
         },
       ),
     )

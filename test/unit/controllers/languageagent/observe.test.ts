@@ -185,46 +185,84 @@ describe("scheduled mode", () => {
 })
 
 describe("usage attribution (AG-12)", () => {
-  const s = (modelName: string, input: number, output: number, since = "2025-01-01T00:00:00Z") => ({
-    modelName,
-    requestCount: 2,
-    inputTokens: input,
-    outputTokens: output,
-    since,
-  })
+  const s = (model: string, input: number, output: number, since = "2025-01-01T00:00:00Z") => {
+    const [modelNamespace = "", modelName = ""] = model.split("/")
+    return { modelNamespace, modelName, requestCount: 2, inputTokens: input, outputTokens: output, since }
+  }
+  const price = (
+    model: string,
+    rest: { enabled: boolean; currency: string; inputTokenCost?: number; outputTokenCost?: number },
+  ) => {
+    const [namespace = "", name = ""] = model.split("/")
+    return { namespace, name, ...rest }
+  }
   it("without samples nothing is set", () => expect(usageStatus([], [])).toEqual({}))
   it("sums per model, prices models with cost tracking, totals a single currency", () => {
     const u = usageStatus(
-      [s("gpt", 1000, 2000), s("gpt", 1000, 0, "2024-12-31T00:00:00Z"), s("llama", 500, 500)],
+      [s("ns/gpt", 1000, 2000), s("ns/gpt", 1000, 0, "2024-12-31T00:00:00Z"), s("ns/llama", 500, 500)],
       [
-        { name: "gpt", enabled: true, currency: "USD", inputTokenCost: 0.5, outputTokenCost: 1 },
-        { name: "llama", enabled: false, currency: "USD" },
+        price("ns/gpt", { enabled: true, currency: "USD", inputTokenCost: 0.5, outputTokenCost: 1 }),
+        price("ns/llama", { enabled: false, currency: "USD" }),
       ],
     )
     expect(u.modelUsage).toEqual([
-      { modelName: "gpt", requestCount: 4, totalTokens: 4000, inputTokens: 2000, outputTokens: 2000 },
-      { modelName: "llama", requestCount: 2, totalTokens: 1000, inputTokens: 500, outputTokens: 500 },
+      {
+        modelName: "gpt",
+        modelNamespace: "ns",
+        requestCount: 4,
+        totalTokens: 4000,
+        inputTokens: 2000,
+        outputTokens: 2000,
+      },
+      {
+        modelName: "llama",
+        modelNamespace: "ns",
+        requestCount: 2,
+        totalTokens: 1000,
+        inputTokens: 500,
+        outputTokens: 500,
+      },
     ])
     expect(u.totalTokens).toBe(5000)
     expect(u.costMetrics).toEqual({
-      modelCosts: [{ modelName: "gpt", cost: 3 }],
+      modelCosts: [{ modelName: "gpt", modelNamespace: "ns", cost: 3 }],
       totalCost: 3,
       currency: "USD",
       lastReset: "2024-12-31T00:00:00Z",
     })
   })
+  it("models of the same name in two namespaces are counted and priced apart", () => {
+    const u = usageStatus(
+      [s("team-a/gpt", 1000, 0), s("team-b/gpt", 3000, 0)],
+      [
+        price("team-a/gpt", { enabled: true, currency: "USD", inputTokenCost: 1 }),
+        price("team-b/gpt", { enabled: true, currency: "USD", inputTokenCost: 10 }),
+      ],
+    )
+    expect(u.modelUsage?.map((m) => `${m.modelNamespace}/${m.modelName} ${m.inputTokens}`)).toEqual([
+      "team-a/gpt 1000",
+      "team-b/gpt 3000",
+    ])
+    expect(u.costMetrics).toMatchObject({
+      modelCosts: [
+        { modelName: "gpt", modelNamespace: "team-a", cost: 1 },
+        { modelName: "gpt", modelNamespace: "team-b", cost: 30 },
+      ],
+      totalCost: 31,
+    })
+  })
   it("mixed currencies leave totalCost and currency unset", () => {
     const u = usageStatus(
-      [s("a", 1000, 0), s("b", 1000, 0)],
+      [s("ns/a", 1000, 0), s("ns/b", 1000, 0)],
       [
-        { name: "a", enabled: true, currency: "USD", inputTokenCost: 1 },
-        { name: "b", enabled: true, currency: "EUR", inputTokenCost: 1 },
+        price("ns/a", { enabled: true, currency: "USD", inputTokenCost: 1 }),
+        price("ns/b", { enabled: true, currency: "EUR", inputTokenCost: 1 }),
       ],
     )
     expect(u.costMetrics).toEqual({
       modelCosts: [
-        { modelName: "a", cost: 1 },
-        { modelName: "b", cost: 1 },
+        { modelName: "a", modelNamespace: "ns", cost: 1 },
+        { modelName: "b", modelNamespace: "ns", cost: 1 },
       ],
       lastReset: "2025-01-01T00:00:00Z",
     })
@@ -266,7 +304,8 @@ describe("workspace PVC", () => {
       resources: { requests: { storage: "5Gi" } },
     })
     expect(d.claim?.metadata.labels["langop.io/cluster"]).toBe("demo")
-    expect(d.condition).toMatchObject({ status: "True", reason: "Pending" })
+    expect(d.condition).toMatchObject({ status: "False", reason: "Pending" })
+    expect(d.condition.message).toContain('StorageClass "fast" to provision one')
     expect(decideWorkspace(ws({ enabled: true }), undefined, undefined).claim?.spec).toEqual({
       accessModes: ["ReadWriteOnce"],
       resources: { requests: { storage: "10Gi" } },
@@ -304,17 +343,14 @@ describe("workspace PVC", () => {
     }
   })
 
-  it("not yet bound is not an error; a lost volume is; RWO with several replicas is warned about", () => {
-    expect(
-      decideWorkspace(
-        ws({ enabled: true, size: "1Gi" }),
-        { ...live("1Gi"), status: { phase: "Pending" } },
-        undefined,
-      ).condition,
-    ).toMatchObject({
-      status: "True",
-      reason: "Pending",
-    })
+  it("not yet bound is not ready (False/Pending); a lost volume is an error; RWO with several replicas is warned about", () => {
+    const pending = decideWorkspace(
+      ws({ enabled: true, size: "1Gi" }),
+      { ...live("1Gi"), status: { phase: "Pending" } },
+      undefined,
+    ).condition
+    expect(pending).toMatchObject({ status: "False", reason: "Pending" })
+    expect(pending.message).toContain("is Pending, waiting for a volume to be bound")
     expect(
       decideWorkspace(
         ws({ enabled: true, size: "1Gi" }),

@@ -83,6 +83,7 @@ describe("proxyMetricsUsage", () => {
       ])
       assert.deepStrictEqual(first, [
         {
+          modelNamespace: "ns",
           modelName: "gpt",
           requestCount: 3,
           inputTokens: 100,

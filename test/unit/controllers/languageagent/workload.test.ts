@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest"
 import type { LanguageAgent } from "../../../../src/api/languageagent.ts"
-import { sidecarHash } from "../../../../src/controllers/common/sidecars.ts"
 import { configMapData, modelsJson, toolsJson } from "../../../../src/controllers/languageagent/configmap.ts"
 import { resolveDependencies } from "../../../../src/controllers/languageagent/dependencies.ts"
 import {
@@ -17,6 +16,7 @@ import {
   desiredDeployment,
   type PodInput,
 } from "../../../../src/controllers/languageagent/workload.ts"
+import { sidecarHash } from "../../../../src/domain/sidecars.ts"
 import { agent, lookups, NS, persona, tool, type World } from "./fixtures.ts"
 
 const podInput = (a: LanguageAgent, world: World = {}, extra: Partial<PodInput> = {}): PodInput => {

@@ -4,13 +4,13 @@ import {
   type LanguageModelSpec,
   type LanguageModelStatus,
 } from "../../../../src/api/languagemodel.ts"
-import { FINALIZER } from "../../../../src/controllers/common/labels.ts"
 import type { ModelInput, ModelSettings } from "../../../../src/controllers/languagemodel/input.ts"
 import {
   type RenderedConfig,
   type RenderInput,
   renderLiteLLMConfig,
 } from "../../../../src/controllers/languagemodel/litellm.ts"
+import { FINALIZER } from "../../../../src/domain/labels.ts"
 
 export const NOW = "2025-06-01T12:00:00Z"
 export const LATER = "2025-06-01T12:05:00Z"

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest"
-import { canonicalJson } from "../../../../src/controllers/common/hash.ts"
 import { controllerRef } from "../../../../src/controllers/common/ownership.ts"
 import { validateModel } from "../../../../src/controllers/languagemodel/validate.ts"
 import {
@@ -9,6 +8,7 @@ import {
   desiredService,
   type WorkloadInput,
 } from "../../../../src/controllers/languagemodel/workload.ts"
+import { canonicalJson } from "../../../../src/domain/hash.ts"
 import { settingsTable } from "../../../../src/settings.ts"
 import { LITELLM_IMAGE } from "../../../contract/setup/litellm.ts"
 import { model, render, spec } from "./fixtures.ts"

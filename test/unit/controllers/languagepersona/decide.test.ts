@@ -8,7 +8,7 @@ import {
   type PersonaDecision,
   type PersonaInput,
 } from "../../../../src/controllers/languagepersona/decide.ts"
-import { resolveChain } from "../../../../src/controllers/languagepersona/resolve.ts"
+import { resolveChain } from "../../../../src/domain/persona-chain.ts"
 import { child, examplePersona, lookupOf, persona } from "./fixtures.ts"
 
 const T0 = "2025-01-01T00:00:00Z"

@@ -4,7 +4,7 @@ import {
   renderInstructions,
   renderPersonaPrompt,
 } from "../../../../src/controllers/languagepersona/render.ts"
-import { mergePersonas, resolveChain } from "../../../../src/controllers/languagepersona/resolve.ts"
+import { mergePersonas, resolveChain } from "../../../../src/domain/persona-chain.ts"
 import { examplePersona, lookupOf, spec } from "./fixtures.ts"
 
 const effective = (fields: Record<string, unknown>) => mergePersonas([spec(fields)])

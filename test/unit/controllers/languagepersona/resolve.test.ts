@@ -6,7 +6,7 @@ import {
   mergePersonas,
   parentKeyOf,
   resolveChain,
-} from "../../../../src/controllers/languagepersona/resolve.ts"
+} from "../../../../src/domain/persona-chain.ts"
 import { child, lookupOf, persona, spec } from "./fixtures.ts"
 
 const names = (chain: ReadonlyArray<{ readonly metadata: { readonly name?: string } }>) =>

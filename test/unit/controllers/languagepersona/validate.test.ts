@@ -6,7 +6,7 @@ import {
   parentInvalidErrors,
   personaWarnings,
   qualityScore,
-} from "../../../../src/controllers/languagepersona/validate.ts"
+} from "../../../../src/domain/languagepersona.ts"
 import { persona, spec } from "./fixtures.ts"
 
 const LONG_PROMPT = "You are a careful assistant who answers product questions precisely."

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { agentAdmission, agentRuleCatalog } from "../../../../src/webhook/kinds/languageagent.ts"
+import { agentRuleCatalog } from "../../../../src/domain/languageagent.ts"
+import { agentAdmission } from "../../../../src/webhook/kinds/languageagent.ts"
 import { checkRow, expectCovered, failingLookup, mutate, NS, type Row, withSpec } from "./support.ts"
 
 const agent = {
@@ -48,20 +49,30 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "scheduled agents: a cron field out of range",
     object: a({ executionMode: "scheduled", schedule: "61 * * * *" }),
-    deny: ['spec.schedule: "61 * * * *" is not a valid schedule: minute "61" is outside 0-59'],
+    deny: [
+      'spec.schedule: "61 * * * *" is not a schedule a Kubernetes CronJob accepts: minute "61" is outside 0-59',
+    ],
   },
   {
     name: "scheduled agents: a time-zone prefix",
     object: a({ executionMode: "scheduled", schedule: "CRON_TZ=UTC 0 3 * * *" }),
     deny: [
-      'spec.schedule: "CRON_TZ=UTC 0 3 * * *" is not a valid schedule: a TZ= or CRON_TZ= prefix is not allowed (Kubernetes rejects time zones in schedule)',
+      'spec.schedule: "CRON_TZ=UTC 0 3 * * *" is not a schedule a Kubernetes CronJob accepts: must not contain TZ: a TZ= or CRON_TZ= time zone prefix is refused by Kubernetes CronJobs',
     ],
   },
   {
-    name: "scheduled agents: @every is not a CronJob macro here",
-    object: a({ executionMode: "scheduled", schedule: "@every 1h" }),
+    name: "scheduled agents: @every <duration> is accepted, as kube-apiserver accepts it",
+    object: a({ executionMode: "scheduled", schedule: "@every 1h30m" }),
+  },
+  {
+    name: "scheduled agents: ? in the hour field is accepted, as kube-apiserver accepts it",
+    object: a({ executionMode: "scheduled", schedule: "0 ? * * *" }),
+  },
+  {
+    name: "scheduled agents: @every with a unit Go durations do not have",
+    object: a({ executionMode: "scheduled", schedule: "@every 1d" }),
     deny: [
-      'spec.schedule: "@every 1h" is not a valid schedule: "@every 1h" is not one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly',
+      'spec.schedule: "@every 1d" is not a schedule a Kubernetes CronJob accepts: "1d" is not a duration (e.g. @every 1h30m; units ns, us, ms, s, m, h)',
     ],
   },
   {
@@ -331,7 +342,7 @@ const rows: ReadonlyArray<Row> = [
       modelRefs: [{ name: "gpt" }, { name: "gpt" }],
     }),
     deny: [
-      'spec.schedule: "* * *" is not a valid schedule: expected 5 fields (minute hour day-of-month month day-of-week), got 3',
+      'spec.schedule: "* * *" is not a schedule a Kubernetes CronJob accepts: expected 5 fields (minute hour day-of-month month day-of-week), found 3',
       "spec.memoryStore.connectionSecretRef: is required for memory store type s3",
       'spec.modelRefs[1]: duplicates spec.modelRefs[0] ("team/gpt")',
       'spec.egress[0].to.dns[0]: "*.*" is not a valid DNS name or single leading wildcard',

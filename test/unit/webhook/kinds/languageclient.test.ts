@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { clientAdmission, clientRuleCatalog } from "../../../../src/webhook/kinds/languageclient.ts"
+import { clientRuleCatalog } from "../../../../src/domain/languageclient.ts"
+import { clientAdmission } from "../../../../src/webhook/kinds/languageclient.ts"
 import { checkRow, expectCovered, failingLookup, mutate, NS, type Row, withSpec } from "./support.ts"
 
 const client = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { toolAdmission, toolRuleCatalog } from "../../../../src/webhook/kinds/languagetool.ts"
+import { toolRuleCatalog } from "../../../../src/domain/languagetool.ts"
+import { toolAdmission } from "../../../../src/webhook/kinds/languagetool.ts"
 import { checkRow, expectCovered, mutate, NS, type Row, withSpec } from "./support.ts"
 
 const tool = {

@@ -5,15 +5,13 @@
  */
 import { Effect, JsonPatch, type Schema } from "effect"
 import { expect } from "vitest"
+import type { Finding, Rule, ValidationOptions } from "../../../../src/domain/rules.ts"
 import type { KubeObject } from "../../../../src/kube/objects.ts"
 import { type LangopKind, LangopPlurals } from "../../../../src/webhook/handlers.ts"
 import {
   evaluate,
-  type Finding,
   type KindAdmission,
   mutatingHandler,
-  type Rule,
-  type ValidationOptions,
   validatingHandler,
 } from "../../../../src/webhook/kinds/common.ts"
 import {

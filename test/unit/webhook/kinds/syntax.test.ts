@@ -1,7 +1,6 @@
-/** The string-level checks behind the rules: cron, egress DNS names and CIDRs, Kubernetes names. */
+/** The string-level checks behind the rules (cron: test/unit/domain/cron.test.ts): egress DNS names and CIDRs, Kubernetes names. */
 import { describe, expect, it } from "vitest"
-import { isCidrOrAddress, isEgressDnsName } from "../../../../src/webhook/egress.ts"
-import { cronProblem } from "../../../../src/webhook/kinds/cron.ts"
+import { isCidrOrAddress, isEgressDnsName } from "../../../../src/domain/egress.ts"
 import {
   effectiveName,
   isDns1035Label,
@@ -9,41 +8,7 @@ import {
   isLabelValue,
   isQualifiedName,
   quotedList,
-} from "../../../../src/webhook/kinds/names.ts"
-
-describe("cronProblem (what a CronJob accepts, minus time zones and @every)", () => {
-  it.each([
-    "0 * * * *",
-    "*/5 * * * *",
-    "0 9-17 * * 1-5",
-    "0 0 1,15 * *",
-    "30 2 * jan-MAR SUN",
-    "0 0 ? * *",
-    "5/10 * * * *",
-    "  0   3 * * *  ",
-    "@hourly",
-    "@midnight",
-  ])("accepts %s", (expr) => expect(cronProblem(expr)).toBeUndefined())
-
-  it.each([
-    ["", "expected 5 fields (minute hour day-of-month month day-of-week), got 0"],
-    ["* * * *", "expected 5 fields (minute hour day-of-month month day-of-week), got 4"],
-    ["0 0 0 * *", 'day of month "0" is outside 1-31'],
-    ["0 0 * 13 *", 'month "13" is outside 1-12'],
-    ["0 0 * * 7", 'day of week "7" is outside 0-6'],
-    ["*/0 * * * *", 'step of "*/0" must be at least 1'],
-    ["5-1 * * * *", 'range "5-1" starts after it ends'],
-    ["1-2-3 * * * *", '"1-2-3" is not a range'],
-    ["x * * * *", '"x" is not a minute'],
-    ["0 0 * foo *", '"foo" is not a month'],
-    ["*/a * * * *", 'step "a" is not a number'],
-    [
-      "TZ=Europe/Berlin 0 3 * * *",
-      "a TZ= or CRON_TZ= prefix is not allowed (Kubernetes rejects time zones in schedule)",
-    ],
-    ["@reboot", '"@reboot" is not one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly'],
-  ])("rejects %j: %s", (expr, problem) => expect(cronProblem(expr)).toBe(problem))
-})
+} from "../../../../src/domain/names.ts"
 
 describe("egress DNS names", () => {
   it.each([

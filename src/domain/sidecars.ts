@@ -25,10 +25,11 @@ import type {
   ResourceRequirements,
   Volume,
   VolumeMount,
-} from "../../api/k8s/index.ts"
-import type { LanguageTool, LanguageToolSpec } from "../../api/languagetool.ts"
+} from "../api/k8s/index.ts"
+import type { LanguageTool, LanguageToolSpec } from "../api/languagetool.ts"
 import { canonicalJson, configHash } from "./hash.ts"
 import { ANNOTATION_SIDECAR_HASH, ANNOTATION_SIDECAR_TOOLS } from "./labels.ts"
+import { isDns1123Label, isDns1123Subdomain } from "./names.ts"
 import { restrictedContainerSecurityContext } from "./security.ts"
 
 /** The tool spec fields that shape the injected container and the Pod (ADMISSION.md); nothing else is hashed. */
@@ -128,9 +129,6 @@ export const sidecarAnnotations = (tools: ReadonlyArray<SidecarTool>): Record<st
 // ---------------------------------------------------------------------------------------------
 // Reading the marks
 
-const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/u
-const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/u
-
 export interface ParsedSidecarTools {
   /** Well-formed entries in order, duplicates dropped (the first one kept). */
   readonly refs: ReadonlyArray<SidecarRef>
@@ -156,10 +154,8 @@ export const parseSidecarTools = (value: string | undefined): ParsedSidecarTools
       parts.length !== 2 ||
       namespace === undefined ||
       name === undefined ||
-      namespace.length > 63 ||
-      !dns1123Label.test(namespace) ||
-      name.length > 253 ||
-      !dns1123Subdomain.test(name)
+      !isDns1123Label(namespace) ||
+      !isDns1123Subdomain(name)
     ) {
       problems.push(`entry ${JSON.stringify(entry)} is not <namespace>/<tool>`)
       continue

@@ -10,17 +10,17 @@
  * Assumption: caches hold decoded objects (schema defaults applied, unknown spec fields dropped); an
  * object that does not decode stays out of the cache and gets an `InvalidObject` Warning Event.
  */
-import { LanguageAgent } from "../../api/languageagent.ts"
-import { LanguageClient } from "../../api/languageclient.ts"
-import { LanguageCluster } from "../../api/languagecluster.ts"
-import { LanguageModel } from "../../api/languagemodel.ts"
-import { LanguagePersona } from "../../api/languagepersona.ts"
-import { LanguageTool } from "../../api/languagetool.ts"
-import { decodeObject } from "../../kube/decode.ts"
-import { type KubeObject, keyOf } from "../../kube/objects.ts"
-import { Builtin, Langop, type ResourceDescriptor } from "../../kube/resources.ts"
-import type { InformerSource } from "../../runtime/informer.ts"
-import { LABEL_KIND, LABEL_MANAGED_BY, LABEL_NAME, MANAGED_BY } from "./labels.ts"
+import { LanguageAgent } from "../api/languageagent.ts"
+import { LanguageClient } from "../api/languageclient.ts"
+import { LanguageCluster } from "../api/languagecluster.ts"
+import { LanguageModel } from "../api/languagemodel.ts"
+import { LanguagePersona } from "../api/languagepersona.ts"
+import { LanguageTool } from "../api/languagetool.ts"
+import { LABEL_KIND, LABEL_MANAGED_BY, LABEL_NAME, MANAGED_BY } from "../domain/labels.ts"
+import { decodeObject } from "../kube/decode.ts"
+import { type KubeObject, keyOf } from "../kube/objects.ts"
+import { Builtin, Langop, type ResourceDescriptor } from "../kube/resources.ts"
+import type { InformerSource } from "./informer.ts"
 
 export const personaSource: InformerSource<LanguagePersona> = {
   resource: Langop.LanguagePersona,

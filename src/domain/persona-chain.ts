@@ -31,7 +31,7 @@ import type {
   PersonaConstraints,
   PersonaTone,
   ToolPreferences,
-} from "../../api/languagepersona.ts"
+} from "../api/languagepersona.ts"
 
 export const MAX_ANCESTORS = 10
 export const DEFAULT_TONE: PersonaTone = "professional"

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest"
 import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
-} from "../../../../src/controllers/common/security.ts"
+} from "../../../src/domain/security.ts"
 
 describe("pod-level context", () => {
   it.each([

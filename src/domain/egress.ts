@@ -20,9 +20,8 @@
 import { isIPv4, isIPv6 } from "node:net"
 import type { LabelSelector } from "../api/k8s/index.ts"
 import type { NetworkRule } from "../api/shared.ts"
-import { defineRules, type Finding, finding } from "./kinds/common.ts"
-import { isDns1035Label, isDns1123Label, isHostName, isLabelValue, isQualifiedName } from "./kinds/names.ts"
-import type { FieldPath } from "./review.ts"
+import { isDns1035Label, isDns1123Label, isHostName, isLabelValue, isQualifiedName } from "./names.ts"
+import { defineRules, type FieldPath, type Finding, finding } from "./rules.ts"
 
 export const EgressRules = defineRules("egress", {
   destination: {

@@ -16,8 +16,8 @@
  * - `qualityScore(errors, warnings)`: `max(0, 100 − 25·errors − 5·warnings)` (PE-4).
  * - `isWellFormedLanguageTag(tag)`: BCP 47 (RFC 5646) well-formedness (PE-9).
  */
-import type { LanguagePersonaSpec } from "../../api/languagepersona.ts"
-import { type EffectivePersona, keyString, type PersonaNode, personaKeyOf } from "./resolve.ts"
+import type { LanguagePersonaSpec } from "../api/languagepersona.ts"
+import { type EffectivePersona, keyString, type PersonaNode, personaKeyOf } from "./persona-chain.ts"
 
 export interface ValidationIssue {
   readonly path: string
