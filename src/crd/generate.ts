@@ -6,6 +6,7 @@ import { Schema } from "effect"
 import { stringify } from "yaml"
 import { GROUP, type KindDefinition, VERSION } from "../api/shared.ts"
 import { assertStructural, type JsonSchema, toStructural } from "./structural.ts"
+import { trimUpstreamDescriptions } from "./upstream.ts"
 
 /** Effect schema → structural OpenAPI v3 schema (descriptions, defaults, markers and CEL rules kept). */
 export const openApiSchemaOf = (schema: Schema.Top): JsonSchema => {
@@ -22,8 +23,30 @@ export const openApiSchemaOf = (schema: Schema.Top): JsonSchema => {
 export const crdName = (definition: Pick<KindDefinition<Schema.Top, Schema.Top>, "plural">) =>
   `${definition.plural}.${GROUP}`
 
+/** `kubectl get`'s READY column: the Ready condition every kind reports (metav1.Condition semantics). */
+export const ReadyColumn = {
+  name: "Ready",
+  type: "string",
+  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+} as const
+
+/**
+ * READY first, then the kind's own columns: readiness is what a user scans for, and one mechanism gives
+ * every kind the same column instead of each definition repeating it.
+ */
+export const printerColumnsOf = (
+  definition: Pick<KindDefinition<Schema.Top, Schema.Top>, "kind" | "printerColumns">,
+  status: JsonSchema,
+) => {
+  const properties = status.properties as Record<string, unknown> | undefined
+  if (properties?.conditions === undefined)
+    throw new Error(`${definition.kind}: status has no conditions, so the Ready column would stay empty`)
+  return [{ ...ReadyColumn }, ...definition.printerColumns.map((column) => ({ ...column }))]
+}
+
 /** The whole CRD object for one kind. */
 export const crdFor = (definition: KindDefinition<Schema.Top, Schema.Top>) => {
+  const status = trimUpstreamDescriptions(openApiSchemaOf(definition.status))
   const openAPIV3Schema: JsonSchema = {
     description: definition.description,
     type: "object",
@@ -39,8 +62,8 @@ export const crdFor = (definition: KindDefinition<Schema.Top, Schema.Top>) => {
         type: "string",
       },
       metadata: { type: "object" },
-      spec: openApiSchemaOf(definition.spec),
-      status: openApiSchemaOf(definition.status),
+      spec: trimUpstreamDescriptions(openApiSchemaOf(definition.spec)),
+      status,
     },
     ...(definition.specRequired ? { required: ["spec"] } : {}),
   }
@@ -69,7 +92,7 @@ export const crdFor = (definition: KindDefinition<Schema.Top, Schema.Top>) => {
           served: true,
           storage: true,
           subresources: { status: {} },
-          additionalPrinterColumns: definition.printerColumns.map((column) => ({ ...column })),
+          additionalPrinterColumns: printerColumnsOf(definition, status),
           schema: { openAPIV3Schema },
         },
       ],
