@@ -44,13 +44,15 @@ export const strategicMerge = (target: unknown, patch: unknown, field = ""): unk
   if (Array.isArray(target) && Array.isArray(patch)) {
     const key = MERGE_KEYS[field]
     if (key === undefined) throw new Error(`kustomize subset: no merge key known for list "${field}"`)
-    const out = [...target]
-    for (const item of patch) {
-      const at = out.findIndex((t) => isObject(t) && isObject(item) && t[key] === item[key])
-      if (at === -1) out.push(item)
-      else out[at] = strategicMerge(out[at], item)
-    }
-    return out
+    // As kustomize orders them: the patch's new items first, then the target's (merged where matched).
+    const matches = (a: unknown, b: unknown) => isObject(a) && isObject(b) && a[key] === b[key]
+    return [
+      ...patch.filter((item) => !target.some((t) => matches(t, item))),
+      ...target.map((t) => {
+        const item = patch.find((p) => matches(t, p))
+        return item === undefined ? t : strategicMerge(t, item)
+      }),
+    ]
   }
   return patch
 }

@@ -9,7 +9,7 @@ import { generatedManifests, readRepoFile } from "../../../src/operator/manifest
 const files = (entries: Record<string, string>) => (path: string) => entries[path]
 
 describe("kustomize subset", () => {
-  it("merges lists by their strategic-merge key: replaces a matching item, appends a new one", () => {
+  it("merges lists by their strategic-merge key: merges a matching item, puts new ones first as kustomize does", () => {
     const target = { spec: { containers: [{ name: "a", env: [{ name: "X", value: "1" }] }] } }
     const patch = {
       spec: {
@@ -30,8 +30,8 @@ describe("kustomize subset", () => {
           {
             name: "a",
             env: [
-              { name: "X", value: "2" },
               { name: "Y", value: "3" },
+              { name: "X", value: "2" },
             ],
           },
         ],
