@@ -208,7 +208,6 @@ const chartYaml = (version: string, d: ChartDefaults) =>
       type: "application",
       version,
       appVersion: d.tag,
-      home: "https://github.com/langop/langop",
       keywords: ["operator", "ai", "agents", "mcp", "llm"],
     },
     { lineWidth: 0 },
