@@ -21,7 +21,6 @@ import { layerFromKubeConfig } from "./kube/client.ts"
 import { findClusterAccess } from "./operator/access.ts"
 import { operatorControllers } from "./operator/controllers.ts"
 import { firstLine, StartupError, settingProblem } from "./operator/errors.ts"
-import { runLocal } from "./operator/local.ts"
 import { runOutOfCluster } from "./operator/outofcluster.ts"
 import { checkPermissions, checkPorts, checkReachable } from "./operator/preflight.ts"
 import { deployedComponents } from "./operator/rbac.ts"
@@ -72,6 +71,19 @@ const withLogLevelFlag = (settings: SettingsShape, flag: string | undefined) => 
     : Effect.succeed({ ...settings, logLevel: level })
 }
 
+/**
+ * The local control plane is loaded only when it is needed: the container image leaves it out (it carries
+ * only what runs in a Pod), and there a missing cluster must be a sentence, not a module error.
+ */
+const loadLocal = Effect.tryPromise({
+  try: () => import("./operator/local.ts"),
+  catch: () =>
+    new StartupError({
+      message:
+        "no cluster found (no kubeconfig, not in a Pod), and this installation has no local control plane (the container image leaves it out): set KUBECONFIG or run it in a cluster.",
+    }),
+})
+
 /** Waits for the manager; it only ends by dying, which becomes a sentence. */
 const superviseManager = (settings: SettingsShape, running: RunningOperator) =>
   Effect.flatMap(Fiber.await(running.manager), (exit) =>
@@ -121,6 +133,7 @@ const program = (argv: ReadonlyArray<string>) =>
         case "none": {
           if (args.install === true)
             say("--install is implied: the local control plane is set up from scratch")
+          const { runLocal } = yield* loadLocal
           yield* runLocal(settings, { say, checked: access.checked })
           return yield* Effect.never
         }
@@ -143,7 +156,7 @@ const program = (argv: ReadonlyArray<string>) =>
           if (args.install === true)
             return yield* new StartupError({
               message:
-                "--install is for out-of-cluster runs; in a cluster, install with `kubectl apply --server-side -k deploy/`.",
+                "--install is for out-of-cluster runs; in a cluster, install with `kubectl apply -k deploy/`.",
             })
           return yield* inCluster(settings, access)
         }

@@ -53,13 +53,13 @@ export const LanguageClusterKind = defineKindWithOptionalSpec({
   plural: "languageclusters",
   singular: "languagecluster",
   listKind: "LanguageClusterList",
-  shortNames: [],
+  shortNames: ["lcluster"],
   scope: "Cluster",
   description:
     "LanguageCluster names an isolated environment for agents, tools, models and clients, and creates or adopts its Namespace.",
   printerColumns: [
     { name: "Phase", type: "string", jsonPath: ".status.phase" },
-    { name: "Namespace", type: "string", jsonPath: ".status.namespace" },
+    { name: "Managed Namespace", type: "string", jsonPath: ".status.namespace" },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
   specRequired: false,

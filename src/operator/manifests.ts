@@ -7,6 +7,8 @@
  * Guarantees: pure and deterministic (same code → byte-identical files); every object is namespaced
  * explicitly (no kustomize namespace transformer, which would not rewrite the cainjector annotation).
  */
+import { readFileSync, statSync } from "node:fs"
+import { join } from "node:path"
 import type { V1PolicyRule } from "@kubernetes/client-node"
 import { stringify } from "yaml"
 import { allKinds } from "../api/index.ts"
@@ -18,6 +20,8 @@ import {
   webhookConfigurations,
 } from "../webhook/configurations.ts"
 import { webhookTable } from "../webhook/index.ts"
+import { helmChartFiles, helmGeneratedDirs } from "./helm-chart.ts"
+import type { Read } from "./kustomize.ts"
 import {
   activeGrants,
   clusterGrants,
@@ -142,8 +146,31 @@ const baseKustomization = (): string =>
     { lineWidth: 0 },
   )
 
-/** Every generated file, by path relative to the repository root. */
-export const generatedManifests = (): ReadonlyMap<string, string> =>
+const repoRoot = join(import.meta.dirname, "..", "..")
+
+/** A repository file's text, or undefined when it is not a file. */
+export const readRepoFile: Read = (path) => {
+  const full = join(repoRoot, path)
+  try {
+    return statSync(full).isFile() ? readFileSync(full, "utf8") : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Every generated file, by path relative to the repository root. The Helm chart is generated from the
+ * kustomize tree as these files make it (not as they are on disk), so one `npm run manifests` is enough.
+ */
+export const generatedManifests = (read: Read = readRepoFile): ReadonlyMap<string, string> => {
+  const kustomizeFiles = kustomizeManifests()
+  const overlay: Read = (path) => kustomizeFiles.get(path) ?? read(path)
+  const version = (JSON.parse(read("package.json") ?? "{}") as { version?: string }).version
+  if (version === undefined) throw new Error("package.json has no version")
+  return new Map([...kustomizeFiles, ...helmChartFiles(overlay, version)])
+}
+
+const kustomizeManifests = (): ReadonlyMap<string, string> =>
   new Map([
     ...allKinds.map((k): [string, string] => [`deploy/base/crds/${crdFileName(k)}`, crdYaml(k)]),
     ["deploy/base/kustomization.yaml", baseKustomization()],
@@ -166,4 +193,4 @@ export const generatedManifests = (): ReadonlyMap<string, string> =>
   ])
 
 /** Directories whose `.yaml` files are all generated (stale extra files there are reported). */
-export const generatedDirs: ReadonlyArray<string> = ["deploy/base/crds"]
+export const generatedDirs: ReadonlyArray<string> = ["deploy/base/crds", ...helmGeneratedDirs]

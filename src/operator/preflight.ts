@@ -170,6 +170,6 @@ export const checkPermissions = (
     const missing = results.filter((r) => !r.ok).map((r) => r.p)
     if (missing.length === 0) return
     return yield* new StartupError({
-      message: `${identityHint} lacks ${missing.length} RBAC permission${missing.length === 1 ? "" : "s"} the operator needs (${groupedPermissions(missing)}): apply the operator's RBAC (\`kubectl apply --server-side -k deploy/\`, ClusterRole langop-operator and Role langop-leader-election) and bind it to this identity, or use a kubeconfig that has them.`,
+      message: `${identityHint} lacks ${missing.length} RBAC permission${missing.length === 1 ? "" : "s"} the operator needs (${groupedPermissions(missing)}): apply the operator's RBAC (\`kubectl apply -k deploy/\`, ClusterRole langop-operator and Role langop-leader-election) and bind it to this identity, or use a kubeconfig that has them.`,
     })
   })

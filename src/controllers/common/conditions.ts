@@ -107,3 +107,25 @@ export const writeFailureCondition = <Role extends string>(
       ? { type: "Ready", status: "False", reason: reasonOf[firstError.role], message: firstError.message }
       : undefined
 }
+
+/** The fields of a condition that say whether it flipped. */
+export type ConditionState = Pick<Condition, "type" | "status" | "reason" | "message">
+
+/**
+ * Conditions of `after` that flipped to False: present in `before` as True or Unknown and False now.
+ *
+ * Why only flips: a condition that starts out False on a new object reports work the user just asked for
+ * (a workload still starting, a namespace being created), and one that stays False is a problem already
+ * reported; a condition that *was* True and is False now means something broke, which is what a user must
+ * hear about. Comparing what was read with what is written makes this once per transition, not once per
+ * reconcile.
+ */
+export const flippedToFalse = (
+  before: ReadonlyArray<ConditionState> | undefined,
+  after: ReadonlyArray<ConditionState> | undefined,
+): ReadonlyArray<ConditionState> =>
+  (after ?? []).filter((c) => {
+    if (c.status !== "False") return false
+    const previous = findCondition(before as ReadonlyArray<Condition> | undefined, c.type)
+    return previous !== undefined && previous.status !== "False"
+  })

@@ -9,13 +9,19 @@
  *   when the list needs the change; removal treats NotFound as success (the object is already gone);
  * - status goes through the status subresource by server-side apply under the given field manager,
  *   forced (status is written by this operator alone), with exactly `apiVersion`, `kind`, name,
- *   namespace and `status`, so no spec or metadata field is ever claimed by the status write.
+ *   namespace and `status`, so no spec or metadata field is ever claimed by the status write;
+ * - after a status write, every condition that flipped from True (or Unknown) to False gets one Warning
+ *   Event (reason and message of the condition), so `kubectl describe` and `kubectl events` tell a user
+ *   what broke for every kind and condition alike. The comparison is with the status the reconcile read,
+ *   so a reconcile that changes nothing records nothing; an identical Event a kind records itself is
+ *   folded into the same Event by the recorder.
  * `addressOf` and `referenceTo` are pure.
  */
 import { Effect } from "effect"
 import { KubeClient } from "../../kube/client.ts"
 import { apiVersionOf, type ResourceDescriptor } from "../../kube/resources.ts"
-import type { ObjectReference } from "../../runtime/events.ts"
+import { EventRecorder, type ObjectReference } from "../../runtime/events.ts"
+import { type ConditionState, flippedToFalse } from "./conditions.ts"
 import { addFinalizerOps, removeFinalizerOps } from "./finalizer.ts"
 
 /** The metadata this module reads. */
@@ -64,8 +70,21 @@ export const removeFinalizer = (r: ResourceDescriptor, o: SelfMeta, fieldManager
       .pipe(Effect.catchTag("NotFound", () => Effect.void))
   })
 
-/** Writes `status` of `o` (an `r` object) through the status subresource. Callers write only on change. */
-export const applyStatus = (r: ResourceDescriptor, o: SelfMeta, status: unknown, fieldManager: string) =>
+/** The part of a status this module reads: its conditions. */
+export interface StatusConditions {
+  readonly conditions?: ReadonlyArray<ConditionState> | undefined
+}
+
+/**
+ * Writes `status` of `o` (an `r` object, as the reconcile read it) through the status subresource, then
+ * records a Warning Event for each condition that flipped to False. Callers write only on change.
+ */
+export const applyStatus = (
+  r: ResourceDescriptor,
+  o: SelfMeta & { readonly status?: StatusConditions | undefined },
+  status: StatusConditions,
+  fieldManager: string,
+) =>
   Effect.gen(function* () {
     const kube = yield* KubeClient
     yield* kube.apply(
@@ -73,4 +92,16 @@ export const applyStatus = (r: ResourceDescriptor, o: SelfMeta, status: unknown,
       { apiVersion: apiVersionOf(r), kind: r.kind, metadata: addressOf(o), status },
       { fieldManager, force: true, subresource: "status" },
     )
+    const flipped = flippedToFalse(o.status?.conditions, status.conditions)
+    if (flipped.length === 0) return
+    const recorder = yield* EventRecorder
+    for (const c of flipped)
+      yield* recorder.record({
+        regarding: referenceTo(r, o),
+        type: "Warning",
+        reason: c.reason,
+        // The same action as the kinds' own status events, so an identical one is folded into this Event.
+        action: "Reconcile",
+        note: c.message,
+      })
   })

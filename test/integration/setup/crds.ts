@@ -1,7 +1,7 @@
 /**
  * Installs (or updates) the generated CRDs from `crds/` into the test cluster and waits until every one is
  * Established. Idempotent and safe to call from several test files: server-side apply under one field
- * manager (our CRDs exceed the 256 KiB client-side apply annotation limit).
+ * manager, so repeated installs by several files never conflict over field ownership.
  */
 import { join } from "node:path"
 import { allKinds } from "../../../src/api/index.ts"

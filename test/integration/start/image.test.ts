@@ -1,5 +1,6 @@
 // The container image's CMD works from a clean checkout (no Docker daemon here, so the image is not built):
-// the files deploy/Dockerfile COPYs are taken from the committed tree (`git archive HEAD`), production
+// the files deploy/Dockerfile COPYs, filtered by its .dockerignore as a build would, are taken from the
+// committed tree (`git archive HEAD`), production
 // dependencies only are installed the way its RUN line does, and EXACTLY its CMD is run in that directory
 // against the local control plane, with the Deployment's settings (listeners moved to loopback, as
 // everything on this machine; the certificate directory to a temp dir, since out of cluster the
@@ -10,20 +11,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest"
 import { parse } from "yaml"
+import { copies, imageFiles, instruction } from "../../unit/deploy/image-files.ts"
 import { createNamespace, deleteNamespace, kubeconfigPath, makeKubeConfig } from "../setup/context.ts"
 import { installCrds } from "../setup/crds.ts"
 import { portEnv, repoRoot, start } from "./support.ts"
 
-const dockerfile = readFileSync(join(repoRoot, "deploy", "Dockerfile"), "utf8")
-  .split("\n")
-  .filter((l) => l.trim() !== "" && !l.startsWith("#"))
-const instruction = (name: string) =>
-  dockerfile.filter((l) => l.startsWith(`${name} `)).map((l) => l.slice(name.length + 1))
 const cmd = JSON.parse(instruction("CMD")[0] ?? "[]") as Array<string>
-const copies = instruction("COPY").map((l) => {
-  const parts = l.trim().split(/\s+/u)
-  return { sources: parts.slice(0, -1), dest: parts[parts.length - 1] ?? "" }
-})
 
 interface EnvVar {
   name: string
@@ -46,11 +39,11 @@ beforeAll(async () => {
   await installCrds()
   operatorNs = await createNamespace(makeKubeConfig(), "image-operator")
   // The COPY'd paths keep their place relative to WORKDIR, so staging them at the same paths is the image.
-  for (const c of copies)
+  for (const c of copies())
     for (const s of c.sources)
       expect(c.dest === "./" || c.dest === `./${s}`, `COPY ${s} ${c.dest}`).toBe(true)
   stage = mkdtempSync(join(tmpdir(), "langop-image-"))
-  const archive = execFileSync("git", ["archive", "HEAD", ...copies.flatMap((c) => c.sources)], {
+  const archive = execFileSync("git", ["archive", "HEAD", ...imageFiles()], {
     cwd: repoRoot,
     maxBuffer: 256 * 1024 * 1024,
   })
@@ -98,5 +91,25 @@ describe("deploy/Dockerfile", () => {
       const exit = await op.stop("SIGTERM")
       expect(exit, op.stderr()).toEqual({ code: 0, signal: null })
     }
+  })
+  test("without a cluster, its CMD says so in one sentence (the image has no local control plane)", async () => {
+    const { health: _health, ...ports } = await portEnv()
+    const op = start(
+      cmd,
+      {
+        PATH: process.env.PATH,
+        HOME: stage,
+        XDG_CACHE_HOME: join(stage, ".cache"),
+        NODE_ENV: "production",
+        ...deploymentEnv(),
+        LANGOP_WEBHOOK_HOST: "127.0.0.1",
+        ...ports,
+      },
+      stage,
+    )
+    const exit = await op.exited
+    expect(exit, op.stderr()).toEqual({ code: 1, signal: null })
+    expect(op.stderr()).toMatch(/^langop: no cluster found .*this installation has no local control plane/mu)
+    expect(op.stderr()).not.toMatch(/ERR_MODULE_NOT_FOUND|\n\s+at /u)
   })
 })

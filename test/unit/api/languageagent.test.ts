@@ -380,6 +380,7 @@ describe("LanguageAgent CRD", () => {
     expect(crd.spec.scope).toBe("Namespaced")
     expect(crd.spec.versions[0]?.subresources).toEqual({ status: {} })
     expect(crd.spec.versions[0]?.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath])).toEqual([
+      ["Ready", "string", '.status.conditions[?(@.type=="Ready")].status'],
       ["Mode", "string", ".spec.executionMode"],
       ["Phase", "string", ".status.phase"],
       ["Replicas", "integer", ".status.activeReplicas"],

@@ -178,6 +178,7 @@ describe("LanguageClient CRD", () => {
     })
     expect(crd.spec.scope).toBe("Namespaced")
     expect(crd.spec.versions[0]?.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath])).toEqual([
+      ["Ready", "string", '.status.conditions[?(@.type=="Ready")].status'],
       ["Type", "string", ".spec.type"],
       ["Phase", "string", ".status.phase"],
       ["URL", "string", ".status.url"],

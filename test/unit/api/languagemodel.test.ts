@@ -279,6 +279,7 @@ describe("LanguageModel CRD", () => {
     expect(crd.spec.scope).toBe("Namespaced")
     expect(crd.spec.versions[0]?.subresources).toEqual({ status: {} })
     expect(crd.spec.versions[0]?.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath])).toEqual([
+      ["Ready", "string", '.status.conditions[?(@.type=="Ready")].status'],
       ["Provider", "string", ".spec.provider"],
       ["Model", "string", ".spec.modelName"],
       ["Phase", "string", ".status.phase"],

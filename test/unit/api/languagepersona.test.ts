@@ -171,6 +171,7 @@ describe("LanguagePersona CRD", () => {
     })
     expect(crd.spec.scope).toBe("Namespaced")
     expect(version?.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath])).toEqual([
+      ["Ready", "string", '.status.conditions[?(@.type=="Ready")].status'],
       ["Display Name", "string", ".spec.displayName"],
       ["Tone", "string", ".spec.tone"],
       ["Phase", "string", ".status.phase"],

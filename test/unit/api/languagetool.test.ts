@@ -161,6 +161,7 @@ describe("LanguageTool CRD", () => {
     })
     expect(crd.spec.scope).toBe("Namespaced")
     expect(version?.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath])).toEqual([
+      ["Ready", "string", '.status.conditions[?(@.type=="Ready")].status'],
       ["Type", "string", ".spec.type"],
       ["Image", "string", ".spec.image"],
       ["Phase", "string", ".status.phase"],
