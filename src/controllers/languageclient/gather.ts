@@ -5,8 +5,9 @@
  * Guarantees: reads informer caches; live requests only for (a) a wanted child missing from the caches
  * (the child caches hold only operator-labelled objects, so a user's object with our name is found and
  * reported as a NameConflict instead of being overwritten), (b) the cert-manager Issuer lookup when
- * cert-manager TLS is configured (CL-5; a missing cert-manager CRD means "no Issuer"), (c) the
- * ServiceMonitor when one is wanted (a 404 on the list means its CRD is not installed).
+ * cert-manager TLS is configured (CL-5; a missing cert-manager CRD means "no Issuer"), (c) the client's
+ * ServiceMonitor, listed by name on every reconcile (a 404 means its CRD is not installed; the kind has
+ * no informer because it may not exist, so a wanted one is re-checked periodically, see decide.ts).
  * Assumption: the caches are synced before the first reconcile (the runner waits for that).
  */
 import { Clock, Effect, Result } from "effect"
@@ -18,17 +19,19 @@ import type { LanguageTool } from "../../api/languagetool.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
 import type { KubeObject } from "../../kube/objects.ts"
-import { Langop } from "../../kube/resources.ts"
+import { apiVersionOf, Langop } from "../../kube/resources.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
 import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { envIndex, envReferences, envSourceVersions } from "../common/env-sources.ts"
 import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { LABEL_KIND, LABEL_NAME } from "../common/labels.ts"
 import {
   agentSource,
   clientSource,
   clusterSource,
+  configMapSource,
   managedConfigMapSource,
   managedDeploymentSource,
   managedHpaSource,
@@ -41,7 +44,7 @@ import {
   secretSource,
   toolSource,
 } from "../common/sources.ts"
-import { desiredServiceMonitor, issuerName } from "./children.ts"
+import { issuerName } from "./children.ts"
 import { type ClientInput, ROLE_RESOURCE, wantedChildren } from "./decide.ts"
 import { referencedSecrets } from "./dependencies.ts"
 import { CertManagerIssuer, KIND, ServiceMonitor } from "./names.ts"
@@ -52,6 +55,7 @@ export const TOOL_INDEX = "languageclient/toolRefs"
 export const AGENT_INDEX = "languageclient/agentRefs"
 export const PERSONA_INDEX = "languageclient/personaRef"
 export const SECRET_INDEX = "languageclient/secrets"
+export const CONFIGMAP_INDEX = "languageclient/envConfigMaps"
 
 const refKey = (
   client: LanguageClient,
@@ -76,7 +80,13 @@ export const clients: InformerSource<LanguageClient> = {
     [TOOL_INDEX]: (c) => (c.spec.toolRefs ?? []).map((r) => refKey(c, r)),
     [AGENT_INDEX]: (c) => (c.spec.agentRefs ?? []).map((r) => refKey(c, r)),
     [PERSONA_INDEX]: (c) => (c.spec.personaRef !== undefined ? [refKey(c, c.spec.personaRef)] : []),
-    [SECRET_INDEX]: (c) => referencedSecrets(c).map((s) => `${c.metadata.namespace ?? ""}/${s}`),
+    [SECRET_INDEX]: (c) => [
+      ...new Set([
+        ...referencedSecrets(c).map((s) => `${c.metadata.namespace ?? ""}/${s}`),
+        ...envIndex("secrets")(c),
+      ]),
+    ],
+    [CONFIGMAP_INDEX]: envIndex("configMaps"),
   },
 }
 
@@ -137,13 +147,15 @@ export const gather = Effect.fn("languageclient.gather")(function* (
     )
     if (found !== undefined) live.push(found)
   }
-  let serviceMonitorCrd = false
-  if (desiredServiceMonitor(client, undefined) !== undefined) {
-    const monitors = yield* orUndefinedOnNotFound(kube.list(ServiceMonitor, { namespace: req.namespace }))
-    serviceMonitorCrd = monitors !== undefined
-    const mine = monitors?.items.find((m) => m.metadata.name === req.name)
-    if (mine !== undefined) live.push({ ...mine, kind: ServiceMonitor.kind })
-  }
+  // Looked up on every reconcile, wanted or not: one that is no longer wanted must be found to be removed.
+  const monitors = yield* orUndefinedOnNotFound(
+    kube.list(ServiceMonitor, { namespace: req.namespace, fieldSelector: `metadata.name=${req.name}` }),
+  )
+  const serviceMonitorCrd = monitors !== undefined
+  const monitor = monitors?.items.find((m) => m.metadata.name === req.name)
+  // List items carry no apiVersion/kind; the comparison with the desired object needs both.
+  if (monitor !== undefined)
+    live.push({ ...monitor, apiVersion: apiVersionOf(ServiceMonitor), kind: ServiceMonitor.kind })
   const issuer = issuerName(client, options.defaultIssuer)
   const issuerKind =
     issuer === undefined
@@ -161,6 +173,10 @@ export const gather = Effect.fn("languageclient.gather")(function* (
       (s) => [s, secrets.getByName(req.namespace, s)?.metadata.resourceVersion] as const,
     ),
   )
+  const envSources = envSourceVersions(envReferences(client), req.namespace, {
+    configMaps: cache(configMapSource),
+    secrets,
+  })
   const clusterRef = client.spec.clusterRef
   const clusterObj =
     clusterRef === undefined || clusterRef === "" ? undefined : cache(clusterSource).getByName("", clusterRef)
@@ -176,6 +192,7 @@ export const gather = Effect.fn("languageclient.gather")(function* (
         secretVersions[name] !== undefined || secrets.getByName(req.namespace, name) !== undefined,
     },
     secretVersions,
+    envSources,
     live,
     pods: cache(managedPodSource).list(req.namespace).filter(ours(req.name)),
     issuerKind,

@@ -118,8 +118,21 @@ interface Parts {
   }
 }
 
-const blockedParts = (plan: Extract<ClientPlan, { _tag: "Blocked" }>): Parts => ({
-  phase: plan.phase,
+/**
+ * Phase while blocked. A wait (a dependency or the cluster is not there yet) leaves every child as it
+ * was, so Deployments that were serving keep serving: their phase stays, and `DependenciesResolved`
+ * (or `Ready`) says what is awaited. Anything else is `Pending`; a failure is `Failed`.
+ */
+const blockedPhase = (
+  plan: Extract<ClientPlan, { _tag: "Blocked" }>,
+  previous: ClientPhase | undefined,
+): ClientPhase => (plan.wait && (previous === "Running" || previous === "Updating") ? previous : plan.phase)
+
+const blockedParts = (
+  plan: Extract<ClientPlan, { _tag: "Blocked" }>,
+  previous: ClientPhase | undefined,
+): Parts => ({
+  phase: blockedPhase(plan, previous),
   conditions: [
     { type: "Ready", status: "False", reason: plan.reason, message: plan.message },
     { type: "Reconciled", status: "False", reason: Reasons.ReconcileError, message: plan.message },
@@ -296,7 +309,8 @@ const regionStatuses = (
 export const decideStatus = (input: ClientInput, plan: ClientPlan, observed: Observed): StatusDecision => {
   const { client } = input
   const previous: LanguageClientStatus = client.status ?? {}
-  const parts = plan._tag === "Blocked" ? blockedParts(plan) : reconciledParts(input, plan, observed)
+  const parts =
+    plan._tag === "Blocked" ? blockedParts(plan, previous.phase) : reconciledParts(input, plan, observed)
   const conditions: ReadonlyArray<Condition> = setConditions(
     previous.conditions,
     parts.conditions,

@@ -97,6 +97,7 @@ export const input = (c: LanguageClient, world: World = {}, over: Partial<Client
       secretExists: (name) => secrets[name] !== undefined,
     },
     secretVersions: secrets,
+    envSources: [],
     live: [],
     pods: [],
     issuerKind: undefined,
