@@ -91,8 +91,9 @@ export const act = Effect.fn("languageclient.act")(function* (
   const regarding = referenceTo(Langop.LanguageClient, client)
   for (const e of outcome.events) yield* recorder.record({ regarding, action: "Reconcile", ...e })
 
-  const first = errors[0]
-  if (first !== undefined) return yield* Effect.fail(first.error)
+  // A Deployment that could not be read was not written: retry with backoff like a failed write.
+  const first = errors[0]?.error ?? (plan._tag === "Reconcile" ? input.unreadable[0]?.error : undefined)
+  if (first !== undefined) return yield* Effect.fail(first)
   if (plan._tag === "Blocked")
     return plan.wait ? Reconciled.requeueAfter(options.dependencyWait) : Reconciled.done
   return plan.recheckMonitor ? Reconciled.requeueAfter(options.monitorRecheck ?? "1 minute") : Reconciled.done

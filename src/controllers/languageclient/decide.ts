@@ -9,6 +9,7 @@
  * children we control are deleted; with nothing changed every child is marked unchanged (no write).
  */
 import type { LanguageClient } from "../../api/languageclient.ts"
+import type { KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, type ResourceDescriptor } from "../../kube/resources.ts"
 import { needsApply, withAppliedHash } from "../common/apply.ts"
@@ -87,6 +88,11 @@ export interface ClientInput {
    * name missing from the caches (possibly someone else's object).
    */
   readonly live: ReadonlyArray<KubeObject>
+  /**
+   * Deployments the client wants whose live state could not be read (neither cached nor answered by a
+   * GET): they are not written (without a read there is no ownership check) and their phase is Unknown.
+   */
+  readonly unreadable: ReadonlyArray<Unreadable>
   /** Pods of the client's Deployments (failure detection). */
   readonly pods: ReadonlyArray<PodView & { readonly metadata: { readonly labels?: Record<string, string> } }>
   /** Kind of the cert-manager issuer to annotate (undefined without cert-manager). */
@@ -97,6 +103,12 @@ export interface ClientInput {
   readonly defaultIssuer: string | undefined
   /** RFC 3339 now. */
   readonly now: string
+}
+
+export interface Unreadable {
+  /** Deployment name. */
+  readonly name: string
+  readonly error: KubeError
 }
 
 export interface ChildApply {
@@ -266,9 +278,11 @@ export const decide = (input: ClientInput): ClientPlan => {
   const apply: Array<ChildApply> = []
   const conflicts: Array<{ role: Role; message: string }> = []
   const wanted = new Set<string>()
+  const unreadable = new Set(input.unreadable.map((u) => keyOfChild("Deployment", u.name)))
   for (const [role, object] of desired) {
     const key = keyOfChild(object.kind ?? "", object.metadata.name ?? "")
     wanted.add(key)
+    if (unreadable.has(key)) continue
     const live = liveByKey.get(key)
     const owner = ownershipOf(live, uid)
     if (owner._tag === "Foreign") {

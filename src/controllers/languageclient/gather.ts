@@ -45,7 +45,7 @@ import {
   toolSource,
 } from "../common/sources.ts"
 import { issuerName } from "./children.ts"
-import { type ClientInput, ROLE_RESOURCE, wantedChildren } from "./decide.ts"
+import { type ClientInput, ROLE_RESOURCE, type Unreadable, wantedChildren } from "./decide.ts"
 import { referencedSecrets } from "./dependencies.ts"
 import { CertManagerIssuer, KIND, ServiceMonitor } from "./names.ts"
 
@@ -139,12 +139,24 @@ export const gather = Effect.fn("languageclient.gather")(function* (
   const live: Array<KubeObject> = childSources.flatMap((s) =>
     informers.cache(s).list(req.namespace).filter(ours(req.name)),
   )
+  const unreadable: Array<Unreadable> = []
   for (const want of wantedChildren(client)) {
     const resource = ROLE_RESOURCE[want.role]
     if (live.some((o) => o.kind === resource.kind && o.metadata.name === want.name)) continue
-    const found = yield* orUndefinedOnNotFound(
-      kube.get(resource, { namespace: req.namespace, name: want.name }),
-    )
+    const read = orUndefinedOnNotFound(kube.get(resource, { namespace: req.namespace, name: want.name }))
+    // A Deployment whose state cannot be read is reported (phase Unknown) rather than failing silently;
+    // other reads fail the reconcile as before.
+    const found =
+      want.role === "deployment"
+        ? yield* read.pipe(
+            Effect.catch((error) =>
+              Effect.as(
+                Effect.sync(() => unreadable.push({ name: want.name, error })),
+                undefined,
+              ),
+            ),
+          )
+        : yield* read
     if (found !== undefined) live.push(found)
   }
   // Looked up on every reconcile, wanted or not: one that is no longer wanted must be found to be removed.
@@ -194,6 +206,7 @@ export const gather = Effect.fn("languageclient.gather")(function* (
     secretVersions,
     envSources,
     live,
+    unreadable,
     pods: cache(managedPodSource).list(req.namespace).filter(ours(req.name)),
     issuerKind,
     serviceMonitorCrd,

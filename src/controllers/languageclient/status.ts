@@ -15,6 +15,7 @@ import type {
   RegionStatus,
 } from "../../api/languageclient.ts"
 import type { Condition } from "../../api/shared.ts"
+import { describeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import {
   type ConditionInput,
@@ -101,6 +102,9 @@ const combine = (states: ReadonlyArray<WorkloadState>): WorkloadState => {
   const failed = states.find((s) => s.phase === "Failed")
   if (failed !== undefined) return failed
   const message = states.map((s) => s.message).join("; ")
+  // Without every Deployment's state the sum is not known either.
+  if (states.some((s) => s.phase === "Unknown"))
+    return { phase: "Unknown", reason: "DeploymentUnreadable", message }
   if (states.every((s) => s.phase === "Running"))
     return { phase: "Running", reason: "ReconcileSuccess", message }
   if (states.some((s) => s.phase === "Running" || s.phase === "Updating"))
@@ -156,14 +160,23 @@ const reconciledParts = (
 ): Parts => {
   const { client } = input
   const hpaEnabled = client.spec.horizontalPodAutoscaler?.enabled === true
-  const unitState = (unit: Unit) =>
-    workloadState(
-      observed.objects.get(`Deployment/${unit.name}`) as DeploymentView | undefined,
+  const unitState = (unit: Unit): WorkloadState => {
+    const deployment = observed.objects.get(`Deployment/${unit.name}`) as DeploymentView | undefined
+    const unreadable = input.unreadable.find((u) => u.name === unit.name)
+    if (deployment === undefined && unreadable !== undefined)
+      return {
+        phase: "Unknown",
+        reason: "DeploymentUnreadable",
+        message: `Deployment "${unit.name}" cannot be read: ${describeError(unreadable.error)}`,
+      }
+    return workloadState(
+      deployment,
       input.pods.filter(
         (p) => unit.region === undefined || p.metadata.labels?.[LABEL_REGION] === unit.region.name,
       ),
       hpaEnabled,
     )
+  }
   const states = plan.units.map((u) => ({ unit: u, state: unitState(u) }))
   const workload = combine(states.map((s) => s.state))
   const counts = plan.units
@@ -199,16 +212,24 @@ const reconciledParts = (
     ROLE_ERROR_REASON,
   )
   const withWarnings = (m: string) => [m, ...plan.warnings].join("; warning: ")
+  const unknown = workload.phase === "Unknown"
   const ready: ConditionInput =
     failure ??
-    (workload.phase === "Running"
-      ? {
-          type: "Ready",
-          status: "True",
-          reason: Reasons.ReconcileSuccess,
-          message: withWarnings(workload.message),
-        }
-      : { type: "Ready", status: "False", reason: workload.reason, message: withWarnings(workload.message) })
+    (unknown
+      ? { type: "Ready", status: "Unknown", reason: workload.reason, message: withWarnings(workload.message) }
+      : workload.phase === "Running"
+        ? {
+            type: "Ready",
+            status: "True",
+            reason: Reasons.ReconcileSuccess,
+            message: withWarnings(workload.message),
+          }
+        : {
+            type: "Ready",
+            status: "False",
+            reason: workload.reason,
+            message: withWarnings(workload.message),
+          })
   const errorOf = (role: Role) => observed.errors.find((e) => e.role === role)
   const ingressNames = plan.apply
     .filter((c) => c.role === "ingress")
@@ -261,7 +282,16 @@ const reconciledParts = (
     phase: plan.conflicts.length > 0 ? "Failed" : workload.phase,
     conditions: [
       ready,
-      reconciledCondition({ conflicts: plan.conflicts, errors: observed.errors }),
+      reconciledCondition({
+        conflicts: plan.conflicts,
+        errors: [
+          ...observed.errors,
+          ...input.unreadable.map((u) => ({
+            role: "deployment" as const,
+            message: `reading Deployment "${u.name}" failed: ${describeError(u.error)}`,
+          })),
+        ],
+      }),
       {
         type: "DependenciesResolved",
         status: "True",
@@ -270,7 +300,11 @@ const reconciledParts = (
       },
       {
         type: "WorkloadAvailable",
-        status: workload.phase === "Running" || workload.phase === "Updating" ? "True" : "False",
+        status: unknown
+          ? "Unknown"
+          : workload.phase === "Running" || workload.phase === "Updating"
+            ? "True"
+            : "False",
         reason: workload.reason,
         message: workload.message,
       },
@@ -290,6 +324,7 @@ const WARNING_REASONS: ReadonlySet<string> = new Set([
   "ClusterNamespaceMismatch",
   "PersonaInvalid",
   "PodsNotReady",
+  "DeploymentUnreadable",
   ...Object.values(ROLE_ERROR_REASON),
 ])
 

@@ -99,6 +99,7 @@ export const input = (c: LanguageClient, world: World = {}, over: Partial<Client
     secretVersions: secrets,
     envSources: [],
     live: [],
+    unreadable: [],
     pods: [],
     issuerKind: undefined,
     serviceMonitorCrd: false,

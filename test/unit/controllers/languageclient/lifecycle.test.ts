@@ -6,6 +6,7 @@ import type { Condition } from "../../../../src/api/shared.ts"
 import type { EnvSourceVersion } from "../../../../src/controllers/common/env-sources.ts"
 import { type ClientPlan, decide } from "../../../../src/controllers/languageclient/decide.ts"
 import { decideStatus } from "../../../../src/controllers/languageclient/status.ts"
+import { Transient } from "../../../../src/kube/errors.ts"
 import type { KubeObject } from "../../../../src/kube/objects.ts"
 import { client, input, persona } from "./fixtures.ts"
 
@@ -183,5 +184,38 @@ describe("phase while a dependency is awaited", () => {
     const c = client({ spec: { personaRef: { name: "p" } }, status: { phase: "Running" } })
     const plan = decide(input(c, { personas: [persona("p", "Error")] }))
     expect(decideStatus(input(c), plan, { objects: new Map(), errors: [] }).status.phase).toBe("Failed")
+  })
+})
+
+describe("a Deployment whose state cannot be read", () => {
+  const error = new Transient({ code: 503, request: "GET deployments/chat", message: "unavailable" })
+
+  it("is not written; phase Unknown, Ready and WorkloadAvailable Unknown with the reason", () => {
+    const c = client({ status: { phase: "Running" } })
+    const i = input(c, {}, { unreadable: [{ name: "chat", error }] })
+    const plan = reconcile(decide(i))
+    expect(plan.apply.map((a) => a.desired.kind)).not.toContain("Deployment")
+    const s = decideStatus(i, plan, { objects: new Map(), errors: [] }).status
+    expect(s.phase).toBe("Unknown")
+    expect(cond(s.conditions, "Ready")).toMatchObject({
+      status: "Unknown",
+      reason: "DeploymentUnreadable",
+      message: expect.stringContaining('Deployment "chat" cannot be read'),
+    })
+    expect(cond(s.conditions, "WorkloadAvailable")?.status).toBe("Unknown")
+    expect(cond(s.conditions, "Reconciled")).toMatchObject({ status: "False", reason: "ReconcileError" })
+  })
+
+  it("with regions, one unreadable region makes the client Unknown (never Running)", () => {
+    const c = client({ spec: { replicas: 1, regions: [{ name: "eu" }, { name: "us" }] } })
+    const i = input(c, {}, { unreadable: [{ name: "chat-us", error }] })
+    const plan = reconcile(decide(i))
+    const eu = {
+      ...(plan.apply.find((a) => a.desired.metadata.name === "chat-eu")?.desired as KubeObject),
+      status: { readyReplicas: 1, updatedReplicas: 1, availableReplicas: 1 },
+    } as KubeObject
+    const s = decideStatus(i, plan, { objects: new Map([["Deployment/chat-eu", eu]]), errors: [] }).status
+    expect(s.phase).toBe("Unknown")
+    expect(s.regionStatus?.map((r) => `${r.name}=${r.phase}`)).toEqual(["eu=Running", "us=Unknown"])
   })
 })
