@@ -168,7 +168,8 @@ describe("Deployment strategy changes", () => {
     await apply(namespace, client({ type: "Recreate" }))
     const recreate = await readyWith(namespace, "languageclient", "c1", "Recreate")
     expect(recreate.spec.strategy).toEqual({ type: "Recreate" })
-    await apply(namespace, client({ type: "RollingUpdate" }))
+    // Back to the default by dropping updateStrategy altogether.
+    await apply(namespace, client())
     const rolling = await readyWith(namespace, "languageclient", "c1", "RollingUpdate")
     expect(rolling.spec.strategy.rollingUpdate).toBeDefined()
   })
