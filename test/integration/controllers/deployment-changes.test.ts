@@ -58,7 +58,7 @@ const must = async (args: ReadonlyArray<string>, input?: string) => {
   return r.stdout
 }
 const get = async (what: string, namespace: string): Promise<Loose | undefined> => {
-  const r = await kubectl(["get", what, "-n", namespace, "-o", "json"])
+  const r = await kubectl(["get", what, "-n", namespace, "-o", "json", "--show-managed-fields"])
   if (r.exitCode !== 0) {
     if (/NotFound|not found/u.test(r.stderr)) return undefined
     throw new Error(r.stderr)
@@ -286,10 +286,15 @@ describe("enabling the HPA on a running workload", () => {
       "HPA removed and replicas back under the operator",
       async () => {
         const d = await get(`deployment/${name}`, namespace)
-        return (
+        const hpa = await get(`horizontalpodautoscaler/${name}`, namespace)
+        if (
           d?.spec.replicas === 4 &&
           managersOfReplicas(d).includes("langop-operator/Apply") &&
-          (await get(`horizontalpodautoscaler/${name}`, namespace)) === undefined
+          hpa === undefined
+        )
+          return true
+        throw new Error(
+          `replicas ${d?.spec.replicas} owned by ${managersOfReplicas(d).join(", ")}; HPA ${hpa === undefined ? "gone" : "still there"}`,
         )
       },
       TIMEOUT,
