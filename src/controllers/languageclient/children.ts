@@ -9,7 +9,9 @@
  * Guarantees: deterministic (no timestamps; maps sorted); selectors use only the four common labels plus
  * the region label on regional objects (never `langop.io/cluster`); `replicas` is omitted while the HPA is
  * enabled; pods meet the `restricted` Pod Security Standard whatever the user's security contexts say;
- * every pass-through field is honoured (README X-10).
+ * every pass-through field is honoured (README X-10); the pod template's config hash covers everything a
+ * pod reads only at start (env, the ConfigMap data, the versions of the Secrets it mounts and of the
+ * Secrets/ConfigMaps its env reads).
  */
 import type { ClientRegion, IngressSpec, LanguageClient } from "../../api/languageclient.ts"
 import type { KubeObject } from "../../kube/objects.ts"

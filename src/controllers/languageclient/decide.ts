@@ -6,7 +6,8 @@
  * what acting on it observed into the status.
  *
  * Guarantees: a child controlled by another object is never written or deleted (`NameConflict`); only
- * children we control are deleted; with nothing changed every child is marked unchanged (no write).
+ * children we control are deleted; with nothing changed every child is marked unchanged (no write); a
+ * Deployment whose live state could not be read is never written (no ownership check is possible).
  */
 import type { LanguageClient } from "../../api/languageclient.ts"
 import type { KubeError } from "../../kube/errors.ts"
