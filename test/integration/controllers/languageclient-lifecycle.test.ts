@@ -295,6 +295,25 @@ describe("LanguageClient optional children", () => {
     ])
     expect(sm.spec.endpoints).toEqual([{ port: "http", path: "/metrics" }])
 
+    // Settled: the periodic re-checks (every 2 s here) compare and write nothing.
+    const writes = () => operator.writes().filter((w) => w.namespace === namespace && w.kind !== "Event")
+    const settledAt = await eventually(
+      "writes settle",
+      async () => {
+        const n = writes().length
+        await new Promise((r) => setTimeout(r, 2500))
+        return writes().length === n ? n : undefined
+      },
+      TIMEOUT,
+    )
+    const reconciles = await operator.reconciles("languageclient")
+    await eventually(
+      "two more reconciles",
+      async () => (await operator.reconciles("languageclient")) >= reconciles + 2,
+      TIMEOUT,
+    )
+    expect(writes().slice(settledAt)).toEqual([])
+
     await must([
       "patch",
       "servicemonitor",
