@@ -260,6 +260,18 @@ export const clusterGrants: ReadonlyArray<Grant> = [
     neededBy: ["languageclient"],
     why: "whether a client's TLS issuer is an Issuer (else a ClusterIssuer is assumed)",
   },
+  {
+    group: "cert-manager.io",
+    resources: ["certificates"],
+    verbs: ["get", "create", "patch", "delete"],
+    neededBy: ["languageclient"],
+    why: "the Certificate issuing a client's TLS Secret when its pods terminate TLS (no Ingress)",
+    rarelyExercised: {
+      create: "the RBAC scenario's control plane has no cert-manager CRDs",
+      patch: "the RBAC scenario's control plane has no cert-manager CRDs",
+      delete: "the RBAC scenario's control plane has no cert-manager CRDs",
+    },
+  },
   // --- admission webhook lookups (informer caches, one live GET on a miss)
   {
     group: L,

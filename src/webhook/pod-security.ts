@@ -2,7 +2,7 @@
  * Pod security: secure by default, explicit when relaxed.
  *
  * The operator gives every Pod it generates the `restricted` Pod Security Standard for every field
- * the user leaves unset (controllers/common/security.ts). A value the user sets that `restricted`
+ * the user leaves unset (domain/security.ts). A value the user sets that `restricted`
  * forbids is passed through unchanged, and this module decides its admission from the namespace's
  * own Pod Security Admission level (label `pod-security.kubernetes.io/enforce`):
  * - the level forbids it → denied, naming the field, the value, the level and the control, because

@@ -15,6 +15,8 @@
  *   quantity `0.5` stored as `500m`, or someone edited a field we own) it first asks for a dry-run apply
  *   and writes only if that would change the stored object — so normalisation never causes a write per
  *   reconcile, while drift is always repaired.
+ * - Deployments get what server-side apply cannot do for them first (common/deployment.ts: clearing a
+ *   defaulted `rollingUpdate` on a switch to Recreate, handing `replicas` over to an autoscaler).
  * Assumption: desired objects contain no `null`s; empty lists/objects are treated like absent fields
  * (the API server omits them).
  */
@@ -24,7 +26,8 @@ import { sortedRecord } from "../../domain/labels.ts"
 import type { KubeClientShape } from "../../kube/client.ts"
 import type { KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
-import type { ResourceDescriptor } from "../../kube/resources.ts"
+import { Builtin, type ResourceDescriptor, resourceId } from "../../kube/resources.ts"
+import { prepareDeploymentWrite } from "./deployment.ts"
 
 export const ANNOTATION_APPLIED_HASH = "langop.io/applied-hash"
 
@@ -92,11 +95,17 @@ export const applyIfChanged = (
   Effect.gen(function* () {
     if (live !== undefined && !needsApply(desired, live)) return { object: live, written: false }
     const applyOptions = { fieldManager: options.fieldManager, force: true }
-    if (live !== undefined && appliedHashOf(live) === appliedHashOf(desired)) {
+    const lastAppliedSame = live !== undefined && appliedHashOf(live) === appliedHashOf(desired)
+    if (lastAppliedSame) {
       const dry = yield* kube.apply(resource, desired, { ...applyOptions, dryRun: true })
       if (canonicalJson(withoutVolatile(dry)) === canonicalJson(withoutVolatile(live)))
         return { object: live, written: false }
     }
+    if (resourceId(resource) === resourceId(Builtin.Deployment))
+      yield* prepareDeploymentWrite(kube, desired, live, {
+        fieldManager: options.fieldManager,
+        lastAppliedSame,
+      })
     const object = yield* kube.apply(resource, desired, applyOptions)
     return { object, written: true }
   })

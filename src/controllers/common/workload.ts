@@ -18,12 +18,17 @@ import type { KubeObject, OwnerReference } from "../../kube/objects.ts"
 export const present = <T extends Record<string, unknown>>(record: T): Partial<T> =>
   Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Partial<T>
 
-/** Deployment `spec.strategy` from the shared `updateStrategy` (undefined: API server default). */
+/**
+ * Deployment `spec.strategy` from the shared `updateStrategy`. The type is always set (RollingUpdate, the
+ * API server's default, when `updateStrategy` is absent) so that our field manager always owns it: a switch
+ * to Recreate clears the defaulted `rollingUpdate` with a merge patch (common/deployment.ts), whose entry
+ * also records the type, and only a forced apply of the type takes it back from that entry.
+ */
 export const deploymentStrategy = (
   strategy: typeof UpdateStrategySpec.Type | undefined,
-): Record<string, unknown> | undefined =>
+): Record<string, unknown> =>
   strategy === undefined
-    ? undefined
+    ? { type: "RollingUpdate" }
     : strategy.type === "Recreate"
       ? { type: "Recreate" }
       : {

@@ -17,7 +17,6 @@
 import { Duration, Effect, Option } from "effect"
 import { KubeClient } from "../../kube/client.ts"
 import { describeError, type KubeError } from "../../kube/errors.ts"
-import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, Langop } from "../../kube/resources.ts"
 import { fqdnPolicyName } from "../../network/cilium.ts"
 import { Reconciled } from "../../runtime/controller.ts"
@@ -50,39 +49,10 @@ const reference = (a: SelfMeta) => referenceTo(Langop.LanguageAgent, a)
 const isTerminal = (e: KubeError): boolean =>
   e._tag === "Invalid" || e._tag === "Forbidden" || e._tag === "BadRequest"
 
-type Strategy = {
-  readonly spec?: { readonly strategy?: { readonly type?: string; readonly rollingUpdate?: unknown } }
-}
-
-/**
- * A Deployment switching to `Recreate` still carries the API server's defaulted `rollingUpdate`, which
- * server-side apply does not remove (it is nobody's field) and which `Recreate` forbids: drop it first.
- */
-const prepareStrategy = (a: ChildApply, fieldManager: string) =>
-  Effect.gen(function* () {
-    const live = a.live as (KubeObject & Strategy) | undefined
-    const desired = a.object as KubeObject & Strategy
-    if (
-      a.resource !== Builtin.Deployment ||
-      live === undefined ||
-      desired.spec?.strategy?.type !== "Recreate" ||
-      live.spec?.strategy?.rollingUpdate === undefined
-    )
-      return
-    const kube = yield* KubeClient
-    yield* kube.patch(
-      Builtin.Deployment,
-      { name: live.metadata.name ?? "", namespace: live.metadata.namespace },
-      { type: "merge", body: { spec: { strategy: { type: "Recreate", rollingUpdate: null } } } },
-      { fieldManager },
-    )
-  })
-
 const applyOne = (a: ChildApply, fieldManager: string) =>
   Effect.gen(function* () {
     const kube = yield* KubeClient
     if (a.live !== undefined && a.equivalent?.(a.live) === true) return false
-    yield* prepareStrategy(a, fieldManager)
     const result = yield* applyIfChanged(kube, a.resource, a.object, a.live, { fieldManager })
     return result.written
   })

@@ -26,6 +26,8 @@ export interface ActOptions {
   readonly fieldManager: string
   /** Requeue delay while waiting for a dependency or the LanguageCluster (LANGOP_DEPENDENCY_WAIT_REQUEUE). */
   readonly dependencyWait: Duration.Input
+  /** How often a client with a ServiceMonitor is reconciled to revert edits to it (default 1 minute). */
+  readonly monitorRecheck?: Duration.Input | undefined
 }
 
 const _at = (c: LanguageClient) => ({ name: c.metadata.name ?? "", namespace: c.metadata.namespace ?? "" })
@@ -89,11 +91,12 @@ export const act = Effect.fn("languageclient.act")(function* (
   const regarding = referenceTo(Langop.LanguageClient, client)
   for (const e of outcome.events) yield* recorder.record({ regarding, action: "Reconcile", ...e })
 
-  const first = errors[0]
-  if (first !== undefined) return yield* Effect.fail(first.error)
+  // A Deployment that could not be read was not written: retry with backoff like a failed write.
+  const first = errors[0]?.error ?? (plan._tag === "Reconcile" ? input.unreadable[0]?.error : undefined)
+  if (first !== undefined) return yield* Effect.fail(first)
   if (plan._tag === "Blocked")
     return plan.wait ? Reconciled.requeueAfter(options.dependencyWait) : Reconciled.done
-  return Reconciled.done
+  return plan.recheckMonitor ? Reconciled.requeueAfter(options.monitorRecheck ?? "1 minute") : Reconciled.done
 })
 
 /** Deletion: nothing to clean up beyond garbage collection (README §5); drop the finalizer. */

@@ -10,7 +10,9 @@
  * the region label on regional objects (never `langop.io/cluster`); `replicas` is omitted while the HPA is
  * enabled; pods get the `restricted` Pod Security Standard for every security field the user leaves
  * unset and the user's own values unchanged (admission checked them against the namespace's level);
- * every pass-through field is honoured (README X-10).
+ * every pass-through field is honoured (README X-10); the pod template's config hash covers everything a
+ * pod reads only at start (env, the ConfigMap data, the versions of the Secrets it mounts and of the
+ * Secrets/ConfigMaps its env reads).
  */
 import type { ClientRegion, IngressSpec, LanguageClient } from "../../api/languageclient.ts"
 import { configHash } from "../../domain/hash.ts"
@@ -25,6 +27,7 @@ import {
 } from "../../domain/labels.ts"
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../domain/security.ts"
 import type { KubeObject } from "../../kube/objects.ts"
+import { type EnvSourceVersion, hashEntries } from "../common/env-sources.ts"
 import { controllerRef } from "../common/ownership.ts"
 import {
   type ChildMeta,
@@ -36,7 +39,7 @@ import {
 } from "../common/workload.ts"
 import type { ResolvedModel } from "../languageagent/dependencies.ts"
 import { clientEnv, type EnvInput, operatorMounts } from "./config.ts"
-import { enabledRegions, tlsSecretName } from "./dependencies.ts"
+import { enabledRegions, issuedTlsSecret, tlsSecretName } from "./dependencies.ts"
 import {
   CLUSTER_ISSUER_ANNOTATION,
   CONTAINER,
@@ -71,6 +74,8 @@ export interface PodInputs extends Omit<EnvInput, "client" | "models"> {
   readonly configData: Readonly<Record<string, string>>
   /** resourceVersions of the mounted Secrets, by name (hashed). */
   readonly secretVersions: Readonly<Record<string, string | undefined>>
+  /** ConfigMaps and Secrets the user's `env`/`envFrom` read, with their versions (hashed). */
+  readonly envSources: ReadonlyArray<EnvSourceVersion>
 }
 
 export const meta = (
@@ -144,6 +149,8 @@ export const desiredDeployment = (
     envFrom: spec.envFrom ?? [],
     config: inputs.configData,
     secrets: sortedRecord(inputs.secretVersions),
+    // Absent when the env reads nothing, so clients without such references keep their hash.
+    envSources: inputs.envSources.length > 0 ? hashEntries(inputs.envSources) : undefined,
   })
   const container = present({
     name: CONTAINER,
@@ -322,6 +329,38 @@ export const desiredServiceMonitor = (
     spec: {
       selector: { matchLabels: commonLabels(KIND, name) },
       endpoints: [{ port: PORT_NAME, path: m.metricsPath }],
+    },
+  }
+}
+
+/**
+ * cert-manager Certificate `<name>` for pods that terminate TLS themselves (TLS from cert-manager and no
+ * Ingress: nothing else would issue `<name>-tls`). It names every in-cluster DNS name of the client's
+ * Services, the addresses such a client is reached at.
+ */
+export const desiredCertificate = (
+  client: LanguageClient,
+  cluster: string | undefined,
+  issuer: { readonly name: string; readonly kind: IssuerKind },
+  clusterDomain: string,
+): KubeObject | undefined => {
+  const secretName = issuedTlsSecret(client)
+  if (secretName === undefined) return undefined
+  const name = client.metadata.name ?? ""
+  const namespace = client.metadata.namespace ?? ""
+  const units = unitsOf(client)
+  const services = units.some((u) => u.region !== undefined) ? [name, ...units.map((u) => u.name)] : [name]
+  return {
+    apiVersion: "cert-manager.io/v1",
+    kind: "Certificate",
+    metadata: meta(client, name, cluster),
+    spec: {
+      secretName,
+      issuerRef: { group: "cert-manager.io", kind: issuer.kind, name: issuer.name },
+      dnsNames: services.flatMap((svc) => [
+        `${svc}.${namespace}.svc`,
+        `${svc}.${namespace}.svc.${clusterDomain}`,
+      ]),
     },
   }
 }

@@ -6,17 +6,21 @@
  * what acting on it observed into the status.
  *
  * Guarantees: a child controlled by another object is never written or deleted (`NameConflict`); only
- * children we control are deleted; with nothing changed every child is marked unchanged (no write).
+ * children we control are deleted; with nothing changed every child is marked unchanged (no write); a
+ * Deployment whose live state could not be read is never written (no ownership check is possible).
  */
 import type { LanguageClient } from "../../api/languageclient.ts"
 import { FINALIZER } from "../../domain/labels.ts"
+import type { KubeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, type ResourceDescriptor } from "../../kube/resources.ts"
 import { needsApply, withAppliedHash } from "../common/apply.ts"
 import { type ClusterView, clusterLabelOf, decideMembership } from "../common/cluster-membership.ts"
+import type { EnvSourceVersion } from "../common/env-sources.ts"
 import { ownershipOf } from "../common/ownership.ts"
 import type { PodView } from "../languagetool/workload.ts"
 import {
+  desiredCertificate,
   desiredConfigMap,
   desiredDeployment,
   desiredHpa,
@@ -32,10 +36,18 @@ import {
 } from "./children.ts"
 import { configMapData } from "./config.ts"
 import { type Lookups, type Resolved, referencedSecrets, resolveDependencies } from "./dependencies.ts"
-import { Reasons, ServiceMonitor } from "./names.ts"
+import { Certificate, Reasons, ServiceMonitor } from "./names.ts"
 import { validateClient } from "./validate.ts"
 
-export type Role = "configMap" | "deployment" | "service" | "ingress" | "pdb" | "hpa" | "serviceMonitor"
+export type Role =
+  | "configMap"
+  | "deployment"
+  | "service"
+  | "ingress"
+  | "pdb"
+  | "hpa"
+  | "serviceMonitor"
+  | "certificate"
 
 export const ROLE_RESOURCE: Readonly<Record<Role, ResourceDescriptor>> = {
   configMap: Builtin.ConfigMap,
@@ -45,6 +57,7 @@ export const ROLE_RESOURCE: Readonly<Record<Role, ResourceDescriptor>> = {
   pdb: Builtin.PodDisruptionBudget,
   hpa: Builtin.HorizontalPodAutoscaler,
   serviceMonitor: ServiceMonitor,
+  certificate: Certificate,
 }
 
 const ROLE_OF_KIND: Readonly<Record<string, Role>> = Object.fromEntries(
@@ -60,6 +73,7 @@ export const ROLE_ERROR_REASON: Readonly<Record<Role, string>> = {
   pdb: "PodDisruptionBudgetError",
   hpa: "AutoscalerError",
   serviceMonitor: "ReconcileError",
+  certificate: "CertificateError",
 }
 
 export interface ClientInput {
@@ -68,11 +82,18 @@ export interface ClientInput {
   readonly lookups: Lookups
   /** resourceVersions of the Secrets the client references (undefined = missing). */
   readonly secretVersions: Readonly<Record<string, string | undefined>>
+  /** ConfigMaps and Secrets the user's `env`/`envFrom` read, with their versions (config hash). */
+  readonly envSources: ReadonlyArray<EnvSourceVersion>
   /**
    * Live children: every cached object labelled as this client's, plus what a GET found for a wanted
    * name missing from the caches (possibly someone else's object).
    */
   readonly live: ReadonlyArray<KubeObject>
+  /**
+   * Deployments the client wants whose live state could not be read (neither cached nor answered by a
+   * GET): they are not written (without a read there is no ownership check) and their phase is Unknown.
+   */
+  readonly unreadable: ReadonlyArray<Unreadable>
   /** Pods of the client's Deployments (failure detection). */
   readonly pods: ReadonlyArray<PodView & { readonly metadata: { readonly labels?: Record<string, string> } }>
   /** Kind of the cert-manager issuer to annotate (undefined without cert-manager). */
@@ -83,6 +104,12 @@ export interface ClientInput {
   readonly defaultIssuer: string | undefined
   /** RFC 3339 now. */
   readonly now: string
+}
+
+export interface Unreadable {
+  /** Deployment name. */
+  readonly name: string
+  readonly error: KubeError
 }
 
 export interface ChildApply {
@@ -120,6 +147,11 @@ export type ClientPlan =
       readonly hpaUnsupported: ReadonlyArray<string>
       /** Non-fatal notes for the Ready message (§Sessions, §ServiceMonitor). */
       readonly warnings: ReadonlyArray<string>
+      /**
+       * A ServiceMonitor is wanted: it has no informer (its CRD may not exist), so edits to it trigger
+       * nothing and the client is reconciled again after the monitor re-check interval to revert them.
+       */
+      readonly recheckMonitor: boolean
     }
 
 const keyOfChild = (kind: string, name: string) => `${kind}/${name}`
@@ -142,6 +174,9 @@ export const wantedChildren = (client: LanguageClient): ReadonlyArray<{ role: Ro
     ...(regional ? [{ role: "service" as const, name }] : []),
     ...(client.spec.ingress?.enabled === true ? [{ role: "ingress" as const, name }] : []),
     ...(client.spec.podDisruptionBudget !== undefined ? [{ role: "pdb" as const, name }] : []),
+    // Looked up whether wanted or not: it has no informer (cert-manager may be absent), and one that is no
+    // longer wanted must be found to be removed.
+    { role: "certificate", name },
   ]
 }
 
@@ -190,7 +225,7 @@ export const decide = (input: ClientInput): ClientPlan => {
   const secretVersions = Object.fromEntries(
     referencedSecrets(client).map((s) => [s, input.secretVersions[s]] as const),
   )
-  const podInputs = { ...deps, configData, secretVersions }
+  const podInputs = { ...deps, configData, secretVersions, envSources: input.envSources }
   const issuer = issuerName(client, input.defaultIssuer)
   const issuerRef =
     issuer !== undefined ? { name: issuer, kind: input.issuerKind ?? "ClusterIssuer" } : undefined
@@ -220,6 +255,16 @@ export const decide = (input: ClientInput): ClientPlan => {
   const pdb = desiredPdb(client, cluster)
   if (pdb !== undefined) desired.push(["pdb", pdb])
   const warnings = [...sessionWarnings(client)]
+  const certificate =
+    issuerRef === undefined ? undefined : desiredCertificate(client, cluster, issuerRef, input.clusterDomain)
+  if (certificate !== undefined) {
+    desired.push(["certificate", certificate])
+    const secret = certificate.spec as { readonly secretName: string }
+    if (input.secretVersions[secret.secretName] === undefined)
+      warnings.push(
+        `TLS Secret "${secret.secretName}" is not issued yet; pods start once cert-manager issues Certificate "${name}"`,
+      )
+  }
   const monitor = desiredServiceMonitor(client, cluster)
   if (monitor !== undefined) {
     if (input.serviceMonitorCrd) desired.push(["serviceMonitor", monitor])
@@ -234,9 +279,11 @@ export const decide = (input: ClientInput): ClientPlan => {
   const apply: Array<ChildApply> = []
   const conflicts: Array<{ role: Role; message: string }> = []
   const wanted = new Set<string>()
+  const unreadable = new Set(input.unreadable.map((u) => keyOfChild("Deployment", u.name)))
   for (const [role, object] of desired) {
     const key = keyOfChild(object.kind ?? "", object.metadata.name ?? "")
     wanted.add(key)
+    if (unreadable.has(key)) continue
     const live = liveByKey.get(key)
     const owner = ownershipOf(live, uid)
     if (owner._tag === "Foreign") {
@@ -267,5 +314,6 @@ export const decide = (input: ClientInput): ClientPlan => {
     conflicts,
     hpaUnsupported,
     warnings,
+    recheckMonitor: desired.some(([role]) => role === "serviceMonitor"),
   }
 }

@@ -126,6 +126,27 @@ export const referencedSecrets = (client: LanguageClient): ReadonlyArray<string>
   return [...names].sort()
 }
 
+/**
+ * The TLS Secret cert-manager issues from the client's own Certificate: TLS from cert-manager (no
+ * `secretRef`) terminated by the pods themselves (no Ingress, whose annotation would make cert-manager
+ * issue it). Undefined when no such Certificate is wanted.
+ */
+export const issuedTlsSecret = (client: LanguageClient): string | undefined => {
+  const tls = client.spec.tls
+  return tls?.enabled === true &&
+    tls.certManager &&
+    tls.secretRef === undefined &&
+    client.spec.ingress?.enabled !== true
+    ? certManagerSecretName(client.metadata.name ?? "")
+    : undefined
+}
+
+/** Referenced Secrets that must exist before the workload is written: all but one cert-manager issues. */
+export const requiredSecrets = (client: LanguageClient): ReadonlyArray<string> => {
+  const issued = issuedTlsSecret(client)
+  return referencedSecrets(client).filter((name) => name !== issued)
+}
+
 /** The TLS Secret name when TLS is enabled: `tls.secretRef.name`, or `<name>-tls` with cert-manager. */
 export const tlsSecretName = (client: LanguageClient): string | undefined => {
   const tls = client.spec.tls
@@ -223,7 +244,7 @@ export const resolveDependencies = (
   const persona = resolvePersona(client, lookups)
   if (!persona.ok) return persona
 
-  const missingSecrets = referencedSecrets(client).filter((name) => !lookups.secretExists(name))
+  const missingSecrets = requiredSecrets(client).filter((name) => !lookups.secretExists(name))
   if (missingSecrets.length > 0)
     return {
       ok: false,

@@ -4,9 +4,14 @@
  *
  * Guarantees: reads informer caches; live requests only for (a) a wanted child missing from the caches
  * (the child caches hold only operator-labelled objects, so a user's object with our name is found and
- * reported as a NameConflict instead of being overwritten), (b) the cert-manager Issuer lookup when
- * cert-manager TLS is configured (CL-5; a missing cert-manager CRD means "no Issuer"), (c) the
- * ServiceMonitor when one is wanted (a 404 on the list means its CRD is not installed).
+ * reported as a NameConflict instead of being overwritten; the Certificate, which has no informer as
+ * cert-manager may be absent, is always looked up this way, wanted or not, so an unwanted one is found and
+ * removed), (b) the cert-manager Issuer lookup when
+ * cert-manager TLS is configured (CL-5; a missing cert-manager CRD means "no Issuer"), (c) the client's
+ * ServiceMonitor, listed by name on every reconcile (a 404 means its CRD is not installed; the kind has
+ * no informer because it may not exist, so a wanted one is re-checked periodically, see decide.ts).
+ * A wanted Deployment whose GET fails (other than NotFound) is reported in `unreadable` instead of failing
+ * the gather, so the status can say its state is Unknown.
  * Assumption: the caches are synced before the first reconcile (the runner waits for that).
  */
 import { Clock, Effect, Result } from "effect"
@@ -19,7 +24,7 @@ import { LABEL_KIND, LABEL_NAME } from "../../domain/labels.ts"
 import { KubeClient } from "../../kube/client.ts"
 import { decodeObject } from "../../kube/decode.ts"
 import type { KubeObject } from "../../kube/objects.ts"
-import { Langop } from "../../kube/resources.ts"
+import { apiVersionOf, Langop } from "../../kube/resources.ts"
 import type { ReconcileRequest } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import { Informers } from "../../runtime/informers.ts"
@@ -27,6 +32,7 @@ import {
   agentSource,
   clientSource,
   clusterSource,
+  configMapSource,
   managedConfigMapSource,
   managedDeploymentSource,
   managedHpaSource,
@@ -40,9 +46,10 @@ import {
   toolSource,
 } from "../../runtime/sources.ts"
 import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { envIndex, envReferences, envSourceVersions } from "../common/env-sources.ts"
 import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
-import { desiredServiceMonitor, issuerName } from "./children.ts"
-import { type ClientInput, ROLE_RESOURCE, wantedChildren } from "./decide.ts"
+import { issuerName } from "./children.ts"
+import { type ClientInput, ROLE_RESOURCE, type Unreadable, wantedChildren } from "./decide.ts"
 import { referencedSecrets } from "./dependencies.ts"
 import { CertManagerIssuer, KIND, ServiceMonitor } from "./names.ts"
 
@@ -52,6 +59,7 @@ export const TOOL_INDEX = "languageclient/toolRefs"
 export const AGENT_INDEX = "languageclient/agentRefs"
 export const PERSONA_INDEX = "languageclient/personaRef"
 export const SECRET_INDEX = "languageclient/secrets"
+export const CONFIGMAP_INDEX = "languageclient/envConfigMaps"
 
 const refKey = (
   client: LanguageClient,
@@ -76,7 +84,13 @@ export const clients: InformerSource<LanguageClient> = {
     [TOOL_INDEX]: (c) => (c.spec.toolRefs ?? []).map((r) => refKey(c, r)),
     [AGENT_INDEX]: (c) => (c.spec.agentRefs ?? []).map((r) => refKey(c, r)),
     [PERSONA_INDEX]: (c) => (c.spec.personaRef !== undefined ? [refKey(c, c.spec.personaRef)] : []),
-    [SECRET_INDEX]: (c) => referencedSecrets(c).map((s) => `${c.metadata.namespace ?? ""}/${s}`),
+    [SECRET_INDEX]: (c) => [
+      ...new Set([
+        ...referencedSecrets(c).map((s) => `${c.metadata.namespace ?? ""}/${s}`),
+        ...envIndex("secrets")(c),
+      ]),
+    ],
+    [CONFIGMAP_INDEX]: envIndex("configMaps"),
   },
 }
 
@@ -129,21 +143,35 @@ export const gather = Effect.fn("languageclient.gather")(function* (
   const live: Array<KubeObject> = childSources.flatMap((s) =>
     informers.cache(s).list(req.namespace).filter(ours(req.name)),
   )
+  const unreadable: Array<Unreadable> = []
   for (const want of wantedChildren(client)) {
     const resource = ROLE_RESOURCE[want.role]
     if (live.some((o) => o.kind === resource.kind && o.metadata.name === want.name)) continue
-    const found = yield* orUndefinedOnNotFound(
-      kube.get(resource, { namespace: req.namespace, name: want.name }),
-    )
+    const read = orUndefinedOnNotFound(kube.get(resource, { namespace: req.namespace, name: want.name }))
+    // A Deployment whose state cannot be read is reported (phase Unknown) rather than failing silently;
+    // other reads fail the reconcile as before.
+    const found =
+      want.role === "deployment"
+        ? yield* read.pipe(
+            Effect.catch((error) =>
+              Effect.as(
+                Effect.sync(() => unreadable.push({ name: want.name, error })),
+                undefined,
+              ),
+            ),
+          )
+        : yield* read
     if (found !== undefined) live.push(found)
   }
-  let serviceMonitorCrd = false
-  if (desiredServiceMonitor(client, undefined) !== undefined) {
-    const monitors = yield* orUndefinedOnNotFound(kube.list(ServiceMonitor, { namespace: req.namespace }))
-    serviceMonitorCrd = monitors !== undefined
-    const mine = monitors?.items.find((m) => m.metadata.name === req.name)
-    if (mine !== undefined) live.push({ ...mine, kind: ServiceMonitor.kind })
-  }
+  // Looked up on every reconcile, wanted or not: one that is no longer wanted must be found to be removed.
+  const monitors = yield* orUndefinedOnNotFound(
+    kube.list(ServiceMonitor, { namespace: req.namespace, fieldSelector: `metadata.name=${req.name}` }),
+  )
+  const serviceMonitorCrd = monitors !== undefined
+  const monitor = monitors?.items.find((m) => m.metadata.name === req.name)
+  // List items carry no apiVersion/kind; the comparison with the desired object needs both.
+  if (monitor !== undefined)
+    live.push({ ...monitor, apiVersion: apiVersionOf(ServiceMonitor), kind: ServiceMonitor.kind })
   const issuer = issuerName(client, options.defaultIssuer)
   const issuerKind =
     issuer === undefined
@@ -161,6 +189,10 @@ export const gather = Effect.fn("languageclient.gather")(function* (
       (s) => [s, secrets.getByName(req.namespace, s)?.metadata.resourceVersion] as const,
     ),
   )
+  const envSources = envSourceVersions(envReferences(client), req.namespace, {
+    configMaps: cache(configMapSource),
+    secrets,
+  })
   const clusterRef = client.spec.clusterRef
   const clusterObj =
     clusterRef === undefined || clusterRef === "" ? undefined : cache(clusterSource).getByName("", clusterRef)
@@ -176,7 +208,9 @@ export const gather = Effect.fn("languageclient.gather")(function* (
         secretVersions[name] !== undefined || secrets.getByName(req.namespace, name) !== undefined,
     },
     secretVersions,
+    envSources,
     live,
+    unreadable,
     pods: cache(managedPodSource).list(req.namespace).filter(ours(req.name)),
     issuerKind,
     serviceMonitorCrd,

@@ -3,30 +3,37 @@
  *
  * Triggers (README §10): the client itself; its generated children (owned: drift is repaired and
  * Deployment/Ingress/Service status changes update the client's status); its Pods (failure detection);
- * referenced LanguageModels, LanguageTools, LanguageAgents, LanguagePersona and Secrets (through indexes
- * over the client's references); its LanguageCluster (membership).
+ * referenced LanguageModels, LanguageTools, LanguageAgents, Secrets and the ConfigMaps its env reads
+ * (through indexes over the client's references); its LanguagePersona or any ancestor of it (the client renders the whole inheritance chain,
+ * so a change to a parent maps to every persona inheriting from it, then to the clients referencing one);
+ * its LanguageCluster (membership).
  */
 import { Effect } from "effect"
+import type { LanguagePersona } from "../../api/languagepersona.ts"
+import { type KubeObject, objectKey } from "../../kube/objects.ts"
 import { defineController, Reconciled, type ReconcileRequest, watches } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import type { InformersShape } from "../../runtime/informers.ts"
 import {
   agentSource,
   clusterSource,
+  configMapSource,
   managedPodSource,
   modelSource,
-  personaSource,
   podOwnerOf,
   secretSource,
   toolSource,
 } from "../../runtime/sources.ts"
 import type { SettingsShape } from "../../settings.ts"
 import { membersOfCluster } from "../common/cluster-membership.ts"
+import { personas } from "../languagepersona/gather.ts"
+import { descendantsOf } from "../languagepersona/index.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { decide } from "./decide.ts"
 import {
   AGENT_INDEX,
   CLUSTER_INDEX,
+  CONFIGMAP_INDEX,
   childSources,
   clients,
   gather,
@@ -72,6 +79,18 @@ export const referencing =
   ) =>
     informers.cache(clients).keysByIndex(index, `${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}`)
 
+/** The clients whose persona is `persona` or inherits from it. */
+export const clientsOfPersona = (
+  persona: LanguagePersona,
+  informers: InformersShape,
+): ReadonlyArray<string> => {
+  const personaKeys = [
+    objectKey(persona as unknown as KubeObject),
+    ...descendantsOf(informers.cache(personas), persona),
+  ]
+  return [...new Set(personaKeys.flatMap((k) => informers.cache(clients).keysByIndex(PERSONA_INDEX, k)))]
+}
+
 const watchRefs = <T extends { readonly metadata: { readonly namespace?: string; readonly name?: string } }>(
   source: InformerSource<T>,
   index: string,
@@ -87,8 +106,9 @@ export const languageClientController = (options: ClientControllerOptions) =>
       watchRefs(modelSource, MODEL_INDEX),
       watchRefs(toolSource, TOOL_INDEX),
       watchRefs(agentSource, AGENT_INDEX),
-      watchRefs(personaSource, PERSONA_INDEX),
+      watches(personas, clientsOfPersona),
       watchRefs(secretSource, SECRET_INDEX),
+      watchRefs(configMapSource, CONFIGMAP_INDEX),
       watches(clusterSource, membersOfCluster(clients, CLUSTER_INDEX)),
     ],
     reconcile: (req) => reconcileClient(req, options),

@@ -30,6 +30,8 @@ export const CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
 
 /** cert-manager's namespaced Issuer (looked up to pick the annotation; CL-5). */
 export const CertManagerIssuer = resource("cert-manager.io", "v1", "Issuer", "issuers", true)
+/** cert-manager Certificate `<client>` issuing the TLS Secret when the pods terminate TLS themselves. */
+export const Certificate = resource("cert-manager.io", "v1", "Certificate", "certificates", true)
 /** Prometheus Operator ServiceMonitor (created only when its CRD is installed). */
 export const ServiceMonitor = resource(
   "monitoring.coreos.com",

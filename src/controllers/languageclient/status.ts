@@ -3,8 +3,9 @@
  * observed → the status to write, whether it changed, and the events to record.
  *
  * Guarantees: the phase is in the kind's enum and computed per Deployment exactly as for tools
- * (languagetool/workload.ts), then combined (any Failed → Failed; all Running → Running; some pods ready →
- * Updating; else Pending); `lastUpdateTime` (also per region) moves only when another field changed;
+ * (languagetool/workload.ts), then combined (any Failed → Failed; any Deployment unreadable → Unknown; all
+ * Running → Running; some pods ready → Updating; else Pending); while a dependency or the cluster is
+ * awaited nothing is written, so a Running/Updating client keeps its phase; `lastUpdateTime` (also per region) moves only when another field changed;
  * condition `lastTransitionTime` only on a status flip; feeding the result back yields no change and no
  * event; events only when the Ready condition's status or reason changes. Usage fields stay unset (CL-10).
  */
@@ -17,6 +18,7 @@ import type {
 import type { Condition } from "../../api/shared.ts"
 import { canonicalJson } from "../../domain/hash.ts"
 import { LABEL_REGION } from "../../domain/labels.ts"
+import { describeError } from "../../kube/errors.ts"
 import type { KubeObject } from "../../kube/objects.ts"
 import {
   type ConditionInput,
@@ -101,6 +103,9 @@ const combine = (states: ReadonlyArray<WorkloadState>): WorkloadState => {
   const failed = states.find((s) => s.phase === "Failed")
   if (failed !== undefined) return failed
   const message = states.map((s) => s.message).join("; ")
+  // Without every Deployment's state the sum is not known either.
+  if (states.some((s) => s.phase === "Unknown"))
+    return { phase: "Unknown", reason: "DeploymentUnreadable", message }
   if (states.every((s) => s.phase === "Running"))
     return { phase: "Running", reason: "ReconcileSuccess", message }
   if (states.some((s) => s.phase === "Running" || s.phase === "Updating"))
@@ -118,8 +123,21 @@ interface Parts {
   }
 }
 
-const blockedParts = (plan: Extract<ClientPlan, { _tag: "Blocked" }>): Parts => ({
-  phase: plan.phase,
+/**
+ * Phase while blocked. A wait (a dependency or the cluster is not there yet) leaves every child as it
+ * was, so Deployments that were serving keep serving: their phase stays, and `DependenciesResolved`
+ * (or `Ready`) says what is awaited. Anything else is `Pending`; a failure is `Failed`.
+ */
+const blockedPhase = (
+  plan: Extract<ClientPlan, { _tag: "Blocked" }>,
+  previous: ClientPhase | undefined,
+): ClientPhase => (plan.wait && (previous === "Running" || previous === "Updating") ? previous : plan.phase)
+
+const blockedParts = (
+  plan: Extract<ClientPlan, { _tag: "Blocked" }>,
+  previous: ClientPhase | undefined,
+): Parts => ({
+  phase: blockedPhase(plan, previous),
   conditions: [
     { type: "Ready", status: "False", reason: plan.reason, message: plan.message },
     { type: "Reconciled", status: "False", reason: Reasons.ReconcileError, message: plan.message },
@@ -143,14 +161,23 @@ const reconciledParts = (
 ): Parts => {
   const { client } = input
   const hpaEnabled = client.spec.horizontalPodAutoscaler?.enabled === true
-  const unitState = (unit: Unit) =>
-    workloadState(
-      observed.objects.get(`Deployment/${unit.name}`) as DeploymentView | undefined,
+  const unitState = (unit: Unit): WorkloadState => {
+    const deployment = observed.objects.get(`Deployment/${unit.name}`) as DeploymentView | undefined
+    const unreadable = input.unreadable.find((u) => u.name === unit.name)
+    if (deployment === undefined && unreadable !== undefined)
+      return {
+        phase: "Unknown",
+        reason: "DeploymentUnreadable",
+        message: `Deployment "${unit.name}" cannot be read: ${describeError(unreadable.error)}`,
+      }
+    return workloadState(
+      deployment,
       input.pods.filter(
         (p) => unit.region === undefined || p.metadata.labels?.[LABEL_REGION] === unit.region.name,
       ),
       hpaEnabled,
     )
+  }
   const states = plan.units.map((u) => ({ unit: u, state: unitState(u) }))
   const workload = combine(states.map((s) => s.state))
   const counts = plan.units
@@ -186,16 +213,24 @@ const reconciledParts = (
     ROLE_ERROR_REASON,
   )
   const withWarnings = (m: string) => [m, ...plan.warnings].join("; warning: ")
+  const unknown = workload.phase === "Unknown"
   const ready: ConditionInput =
     failure ??
-    (workload.phase === "Running"
-      ? {
-          type: "Ready",
-          status: "True",
-          reason: Reasons.ReconcileSuccess,
-          message: withWarnings(workload.message),
-        }
-      : { type: "Ready", status: "False", reason: workload.reason, message: withWarnings(workload.message) })
+    (unknown
+      ? { type: "Ready", status: "Unknown", reason: workload.reason, message: withWarnings(workload.message) }
+      : workload.phase === "Running"
+        ? {
+            type: "Ready",
+            status: "True",
+            reason: Reasons.ReconcileSuccess,
+            message: withWarnings(workload.message),
+          }
+        : {
+            type: "Ready",
+            status: "False",
+            reason: workload.reason,
+            message: withWarnings(workload.message),
+          })
   const errorOf = (role: Role) => observed.errors.find((e) => e.role === role)
   const ingressNames = plan.apply
     .filter((c) => c.role === "ingress")
@@ -248,7 +283,16 @@ const reconciledParts = (
     phase: plan.conflicts.length > 0 ? "Failed" : workload.phase,
     conditions: [
       ready,
-      reconciledCondition({ conflicts: plan.conflicts, errors: observed.errors }),
+      reconciledCondition({
+        conflicts: plan.conflicts,
+        errors: [
+          ...observed.errors,
+          ...input.unreadable.map((u) => ({
+            role: "deployment" as const,
+            message: `reading Deployment "${u.name}" failed: ${describeError(u.error)}`,
+          })),
+        ],
+      }),
       {
         type: "DependenciesResolved",
         status: "True",
@@ -257,7 +301,11 @@ const reconciledParts = (
       },
       {
         type: "WorkloadAvailable",
-        status: workload.phase === "Running" || workload.phase === "Updating" ? "True" : "False",
+        status: unknown
+          ? "Unknown"
+          : workload.phase === "Running" || workload.phase === "Updating"
+            ? "True"
+            : "False",
         reason: workload.reason,
         message: workload.message,
       },
@@ -277,6 +325,7 @@ const WARNING_REASONS: ReadonlySet<string> = new Set([
   "ClusterNamespaceMismatch",
   "PersonaInvalid",
   "PodsNotReady",
+  "DeploymentUnreadable",
   ...Object.values(ROLE_ERROR_REASON),
 ])
 
@@ -296,7 +345,8 @@ const regionStatuses = (
 export const decideStatus = (input: ClientInput, plan: ClientPlan, observed: Observed): StatusDecision => {
   const { client } = input
   const previous: LanguageClientStatus = client.status ?? {}
-  const parts = plan._tag === "Blocked" ? blockedParts(plan) : reconciledParts(input, plan, observed)
+  const parts =
+    plan._tag === "Blocked" ? blockedParts(plan, previous.phase) : reconciledParts(input, plan, observed)
   const conditions: ReadonlyArray<Condition> = setConditions(
     previous.conditions,
     parts.conditions,

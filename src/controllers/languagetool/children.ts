@@ -24,8 +24,11 @@ import {
 } from "../../domain/labels.ts"
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../domain/security.ts"
 import type { KubeObject } from "../../kube/objects.ts"
+import { type EnvSourceVersion, hashEntries } from "../common/env-sources.ts"
 import { controllerRef } from "../common/ownership.ts"
 import { deploymentStrategy, type HpaPlan, hpaObject, pdbObject, present } from "../common/workload.ts"
+
+export { type EnvSourceVersion, envReferences } from "../common/env-sources.ts"
 
 export const KIND = "LanguageTool"
 export const CONTAINER_NAME = "tool"
@@ -38,32 +41,6 @@ export const endpointOf = (tool: LanguageTool, clusterDomain: string): string =>
   tool.spec.deploymentMode === "sidecar"
     ? `http://localhost:${tool.spec.port}`
     : `http://${tool.metadata.name ?? ""}.${tool.metadata.namespace ?? ""}.svc.${clusterDomain}:${tool.spec.port}`
-
-/** A ConfigMap or Secret the container env reads, with its resourceVersion (undefined = missing). */
-export interface EnvSourceVersion {
-  readonly kind: "ConfigMap" | "Secret"
-  readonly name: string
-  readonly resourceVersion: string | undefined
-}
-
-/** Names of the ConfigMaps and Secrets that `env` / `envFrom` read (read once, at container start). */
-export const envReferences = (
-  tool: LanguageTool,
-): { readonly configMaps: ReadonlyArray<string>; readonly secrets: ReadonlyArray<string> } => {
-  const configMaps = new Set<string>()
-  const secrets = new Set<string>()
-  for (const e of tool.spec.env ?? []) {
-    const cm = e.valueFrom?.configMapKeyRef?.name
-    const secret = e.valueFrom?.secretKeyRef?.name
-    if (cm !== undefined && cm !== "") configMaps.add(cm)
-    if (secret !== undefined && secret !== "") secrets.add(secret)
-  }
-  for (const e of tool.spec.envFrom ?? []) {
-    if (e.configMapRef?.name !== undefined && e.configMapRef.name !== "") configMaps.add(e.configMapRef.name)
-    if (e.secretRef?.name !== undefined && e.secretRef.name !== "") secrets.add(e.secretRef.name)
-  }
-  return { configMaps: [...configMaps].sort(), secrets: [...secrets].sort() }
-}
 
 /** README §6.3: the user's env verbatim, then `PORT=<port>` unless the user defines PORT (TL-2). */
 export const containerEnv = (tool: LanguageTool): ReadonlyArray<EnvVar> => {
@@ -78,9 +55,7 @@ export const toolConfigHash = (tool: LanguageTool, sources: ReadonlyArray<EnvSou
   configHash({
     env: containerEnv(tool),
     envFrom: tool.spec.envFrom ?? [],
-    sources: [...sources]
-      .sort((a, b) => (`${a.kind}/${a.name}` < `${b.kind}/${b.name}` ? -1 : 1))
-      .map((s) => `${s.kind}/${s.name}@${s.resourceVersion ?? "missing"}`),
+    sources: hashEntries(sources),
   })
 
 /** Service-mode default: a TCP readiness probe on the port so Services route only to listening pods. */

@@ -36,8 +36,9 @@ import {
   toolSource,
 } from "../../runtime/sources.ts"
 import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { envIndex, envReferences, envSourceVersions } from "../common/env-sources.ts"
 import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
-import { type EnvSourceVersion, endpointOf, envReferences, KIND } from "./children.ts"
+import { endpointOf, KIND } from "./children.ts"
 import { type LiveChildren, ROLE_RESOURCE, type Role, type ToolInput, wantedRoles } from "./decide.ts"
 import {
   type DiscoveryMemory,
@@ -58,9 +59,6 @@ export const SECRET_INDEX = "languagetool/envSecret"
 export const CONFIGMAP_INDEX = "languagetool/envConfigMap"
 /** Agents by the `ns/name` of every tool in their `toolRefs` (namespace defaulted to the agent's). */
 export const TOOL_REF_INDEX = "languagetool/toolRefs"
-
-const envIndex = (which: "secrets" | "configMaps") => (tool: LanguageTool) =>
-  envReferences(tool)[which].map((name) => `${tool.metadata.namespace ?? ""}/${name}`)
 
 export const tools: InformerSource<LanguageTool> = {
   ...toolSource,
@@ -183,21 +181,10 @@ export const gather = Effect.fn("languagetool.gather")(function* (
     .map((a) => a.metadata.name ?? "")
     .sort()
 
-  const refs = envReferences(tool)
-  const secretCache = informers.cache(secretSource)
-  const configMapCache = informers.cache(configMapSource)
-  const envSources: ReadonlyArray<EnvSourceVersion> = [
-    ...refs.configMaps.map((name) => ({
-      kind: "ConfigMap" as const,
-      name,
-      resourceVersion: configMapCache.getByName(req.namespace, name)?.metadata.resourceVersion,
-    })),
-    ...refs.secrets.map((name) => ({
-      kind: "Secret" as const,
-      name,
-      resourceVersion: secretCache.getByName(req.namespace, name)?.metadata.resourceVersion,
-    })),
-  ]
+  const envSources = envSourceVersions(envReferences(tool), req.namespace, {
+    configMaps: informers.cache(configMapSource),
+    secrets: informers.cache(secretSource),
+  })
 
   const clusterRef = tool.spec.clusterRef
   const clusterObj =

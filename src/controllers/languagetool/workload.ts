@@ -54,6 +54,7 @@ export type WorkloadReason =
   | "ReconcileSuccess"
   | "PodsNotReady"
   | "Pending"
+  | "DeploymentUnreadable"
 
 export interface WorkloadState {
   readonly phase: ToolPhase

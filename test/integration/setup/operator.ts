@@ -42,6 +42,8 @@ export interface OperatorOptions {
   readonly concurrency?: number
   /** Name resolution for egress `dns` names; default: every name NXDOMAIN (hermetic). */
   readonly dns?: Layer.Layer<Dns>
+  /** Decorates the real client (fault injection); the write record sees what passes through it. */
+  readonly wrapClient?: (inner: KubeClientShape) => KubeClientShape
 }
 
 /** What the operator's controllers may require: the runtime plus the egress name resolution services. */
@@ -120,7 +122,7 @@ export const startOperator = async (
   const log: Array<RecordedWrite> = []
   const client = Layer.effect(
     KubeClient,
-    Effect.map(Effect.service(KubeClient), (inner) => recording(inner, log)),
+    Effect.map(Effect.service(KubeClient), (inner) => recording(options.wrapClient?.(inner) ?? inner, log)),
   ).pipe(Layer.provide(layerFromFile(kubeconfigPath())))
   const layer = runtimeLayer({
     instance: "integration-test",

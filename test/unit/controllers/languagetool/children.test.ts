@@ -58,7 +58,7 @@ describe("LanguageTool children: Deployment", () => {
     expect(c.startupProbe).toBeUndefined()
     expect(spec(d).replicas).toBe(1)
     expect(spec(d).selector).toEqual({ matchLabels: COMMON })
-    expect(spec(d).strategy).toBeUndefined()
+    expect(spec(d).strategy).toEqual({ type: "RollingUpdate" }) // always owned, so a later switch back works
   })
 
   it("a user PORT wins (no duplicate), user probes are used as given", () => {
