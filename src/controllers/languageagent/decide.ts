@@ -43,6 +43,8 @@ export interface AgentInput {
   readonly lookups: Lookups
   /** resourceVersion of each Secret the pod reads through env, by name (config hash). */
   readonly secretVersions: Readonly<Record<string, string>>
+  /** resourceVersion ("missing" when absent) of each ConfigMap the pod reads through env, by name. */
+  readonly configMapVersions?: Readonly<Record<string, string>> | undefined
   readonly live: LiveChildren
   /** Jobs of the live CronJob (scheduled mode). */
   readonly jobs: ReadonlyArray<LiveJob>
@@ -222,6 +224,7 @@ export const decide = (input: AgentInput): AgentDecision => {
     clusterLabel: clusterLabelOf(membership),
     live: input.live,
     secretVersions: input.secretVersions,
+    configMapVersions: input.configMapVersions,
     world: input.world,
     clusterDomain: input.settings.clusterDomain,
     egress: input.settings.egress,

@@ -24,6 +24,7 @@ import { Informers } from "../../runtime/informers.ts"
 import {
   agentSource,
   clusterSource,
+  configMapSource,
   managedConfigMapSource,
   managedDeploymentSource,
   managedNetworkPolicySource,
@@ -35,6 +36,7 @@ import {
   toolSource,
 } from "../../runtime/sources.ts"
 import { clusterRefIndex, clusterViewOf } from "../common/cluster-membership.ts"
+import { envIndex, envReferences } from "../common/env-sources.ts"
 import { orUndefinedOnNotFound, rfc3339 } from "../common/io.ts"
 import { personas } from "../languagepersona/gather.ts"
 import type { AgentInput, AgentSettings } from "./decide.ts"
@@ -54,6 +56,7 @@ export const TOOL_INDEX = "languageagent/toolRefs"
 export const PERSONA_INDEX = "languageagent/personaRef"
 export const CLUSTER_INDEX = "languageagent/clusterRef"
 export const SECRET_INDEX = "languageagent/secrets"
+export const CONFIGMAP_INDEX = "languageagent/configmaps"
 
 const refKey = (
   agent: LanguageAgent,
@@ -88,6 +91,7 @@ export const agents: InformerSource<LanguageAgent> = {
     [PERSONA_INDEX]: (a) => (a.spec.personaRef === undefined ? [] : [refKey(a, a.spec.personaRef)]),
     [CLUSTER_INDEX]: clusterRefIndex,
     [SECRET_INDEX]: (a) => envSecretNames(a).map((n) => `${a.metadata.namespace ?? ""}/${n}`),
+    [CONFIGMAP_INDEX]: envIndex("configMaps"),
   },
 }
 
@@ -163,6 +167,13 @@ export const gather = Effect.fn("languageagent.gather")(function* (
       const rv = secrets.getByName(namespace, n)?.metadata.resourceVersion
       return rv === undefined ? [] : [[n, rv] as const]
     }),
+  )
+
+  const configMaps = informers.cache(configMapSource)
+  const configMapVersions = Object.fromEntries(
+    envReferences(agent).configMaps.map(
+      (n) => [n, configMaps.getByName(namespace, n)?.metadata.resourceVersion ?? "missing"] as const,
+    ),
   )
 
   const scheduled = agent.spec.executionMode === "scheduled"
@@ -241,6 +252,7 @@ export const gather = Effect.fn("languageagent.gather")(function* (
     cluster: clusterObject === undefined ? undefined : clusterViewOf(clusterObject),
     lookups,
     secretVersions,
+    configMapVersions,
     live,
     jobs: jobs as unknown as ReadonlyArray<LiveJob>,
     pods: pods as unknown as ReadonlyArray<LivePod>,

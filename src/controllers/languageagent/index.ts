@@ -23,7 +23,13 @@ import { type KubeObject, objectKey } from "../../kube/objects.ts"
 import { egressSettingsFrom } from "../../network/settings.ts"
 import { defineController, Reconciled, type ReconcileRequest, watches } from "../../runtime/controller.ts"
 import type { InformersShape } from "../../runtime/informers.ts"
-import { clusterSource, modelSource, secretSource, toolSource } from "../../runtime/sources.ts"
+import {
+  clusterSource,
+  configMapSource,
+  modelSource,
+  secretSource,
+  toolSource,
+} from "../../runtime/sources.ts"
 import type { SettingsShape } from "../../settings.ts"
 import { membersOfCluster } from "../common/cluster-membership.ts"
 import { personas } from "../languagepersona/gather.ts"
@@ -34,6 +40,7 @@ import {
   agents,
   CHILD_SOURCES,
   CLUSTER_INDEX,
+  CONFIGMAP_INDEX,
   gather,
   jobSource,
   MODEL_INDEX,
@@ -103,6 +110,7 @@ export const languageAgentController = (options: AgentControllerOptions) =>
       watches(personas, agentsOfPersona),
       watches(clusterSource, membersOfCluster(agents, CLUSTER_INDEX)),
       watches(secretSource, byIndex(SECRET_INDEX)),
+      watches(configMapSource, byIndex(CONFIGMAP_INDEX)),
       watches(jobSource, agentOfLabels),
       watches(podSource, agentOfLabels),
     ],

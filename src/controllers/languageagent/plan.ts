@@ -94,6 +94,7 @@ export interface PlanInput {
   readonly live: LiveChildren
   /** resourceVersion of each Secret the pod reads through env (memory store, user env/envFrom). */
   readonly secretVersions: Readonly<Record<string, string>>
+  readonly configMapVersions?: Readonly<Record<string, string>> | undefined
   readonly world: EgressWorld
   readonly clusterDomain: string
   readonly egress: EgressSettings
@@ -212,6 +213,7 @@ export const planChildren = (input: PlanInput): Plan => {
     clusterLabel,
     configData: data,
     secretVersions: input.secretVersions,
+    configMapVersions: input.configMapVersions,
     serviceAccountName: podServiceAccount(agent),
     defaultFsGroup: input.defaultFsGroup,
   }

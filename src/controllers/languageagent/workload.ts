@@ -110,6 +110,8 @@ export interface PodInput {
   /** ConfigMap data, env and Secret versions the pod reads only at start (→ `langop.io/config-hash`). */
   readonly configData: Readonly<Record<string, string>>
   readonly secretVersions: Readonly<Record<string, string>>
+  /** Versions of the ConfigMaps the container's env reads; rotating one must roll the pods too. */
+  readonly configMapVersions?: Readonly<Record<string, string>> | undefined
   /** Pod service account: `spec.serviceAccountName`, or `<agent>` when the operator creates it. */
   readonly serviceAccountName: string | undefined
   /** Operator setting "default workspace fsGroup" (AG-7). */
@@ -185,9 +187,20 @@ const mountsOf = (input: PodInput): ReadonlyArray<Obj> => {
   ]
 }
 
-/** `langop.io/config-hash`: ConfigMap data, env and env-consumed Secret versions (README §4). */
-export const podConfigHash = (input: Pick<PodInput, "configData" | "env" | "secretVersions">): string =>
-  configHash({ configMap: input.configData, env: input.env, secrets: input.secretVersions })
+/**
+ * `langop.io/config-hash`: ConfigMap data, env and the versions of the Secrets and ConfigMaps the env
+ * reads (README §4). ConfigMap versions enter only when there are some, so agents whose env reads no
+ * ConfigMap keep the hash they had before ConfigMaps were counted (no rollout on upgrade).
+ */
+export const podConfigHash = (
+  input: Pick<PodInput, "configData" | "env" | "secretVersions" | "configMapVersions">,
+): string =>
+  configHash({
+    configMap: input.configData,
+    env: input.env,
+    secrets: input.secretVersions,
+    ...(Object.keys(input.configMapVersions ?? {}).length > 0 ? { configMaps: input.configMapVersions } : {}),
+  })
 
 export const agentContainer = (input: PodInput): Obj => {
   const spec = input.agent.spec

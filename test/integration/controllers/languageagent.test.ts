@@ -626,6 +626,41 @@ describe("LanguageAgent controller", () => {
     )
   })
 
+  test("editing a ConfigMap the agent's env reads rolls the agent", async ({ namespace: ns }) => {
+    const cluster = await readyCluster(ns)
+    await dependencies(ns, cluster)
+    await run(["create", "configmap", "agent-settings", "-n", ns, "--from-literal=mode=calm"])
+    await applyObject(
+      ns,
+      agentExample("languageagent.yaml", cluster, {
+        workspace: { enabled: false },
+        env: [{ name: "MOOD", valueFrom: { configMapKeyRef: { name: "agent-settings", key: "mode" } } }],
+      }),
+    )
+    await agentWhere(ns, "support", (a) => isReady(a), "Ready", 90_000)
+    const hash = async () =>
+      String(
+        (
+          dig(await get("deployment", ns, "support"), "spec", "template", "metadata", "annotations") as
+            | Record<string, string>
+            | undefined
+        )?.["langop.io/config-hash"],
+      )
+    const before = await hash()
+    await run([
+      "patch",
+      "configmap",
+      "agent-settings",
+      "-n",
+      ns,
+      "--type",
+      "merge",
+      "-p",
+      '{"data":{"mode":"busy"}}',
+    ])
+    await eventually("the config hash to follow the ConfigMap", async () => (await hash()) !== before)
+  })
+
   test("a memory store Secret that appears later unblocks the agent", async ({ namespace: ns }) => {
     const cluster = await readyCluster(ns)
     await dependencies(ns, cluster)

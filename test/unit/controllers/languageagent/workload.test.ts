@@ -220,6 +220,17 @@ describe("Deployment", () => {
     expect(hash({ ...base, secretVersions: { redis: "7" } })).not.toBe(hash(base))
   })
 
+  it("config hash: a ConfigMap the env reads counts by version; none read leaves the hash as it was", () => {
+    const base = podInput(agent())
+    const hash = (i: PodInput) =>
+      desiredDeployment(i).spec.template.metadata.annotations["langop.io/config-hash"]
+    expect(hash({ ...base, configMapVersions: {} })).toBe(hash(base))
+    const v1 = hash({ ...base, configMapVersions: { settings: "41" } })
+    expect(v1).not.toBe(hash(base))
+    expect(hash({ ...base, configMapVersions: { settings: "42" } })).not.toBe(v1)
+    expect(hash({ ...base, configMapVersions: { settings: "missing" } })).not.toBe(v1)
+  })
+
   it("knowledge sources are mounted read-only from Secret volumes knowledge-<n>", () => {
     const world = {
       personas: [
