@@ -11,6 +11,8 @@
 // backoff (5 ms → 1000 s) unless it failed with `TerminalError`; a defect is treated like an error
 // (logged, retried) and never stops the controller; `requeueAfter` schedules the key again (the
 // failure backoff is reset); initial-list and resync events are processed after real changes.
+// A reconcile that fails because its namespace is being deleted (NamespaceTerminating) is expected:
+// it is logged at debug level only and not retried.
 // Every log line inside a reconcile carries controller, namespace, name, key and reconcileID.
 import { Clock, Duration, Effect, Option, Schema, type Scope } from "effect"
 import { describeError, isKubeError } from "../kube/errors.ts"
@@ -243,6 +245,15 @@ export const runController = <R>(
         if (exit.cause.reasons.every((r) => r._tag === "Interrupt")) return
         const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
         const error = failure?._tag === "Fail" ? failure.error : undefined
+        if (isKubeError(error) && error._tag === "NamespaceTerminating") {
+          // Expected while a namespace goes away (its objects are still being reconciled): nothing to fix
+          // and nothing to retry. The objects' deletion, or a new namespace of the same name with new
+          // objects, enqueues them again.
+          yield* queue.forget(key)
+          o.metrics.reconciled(ctrl.name, "success", seconds)
+          yield* Effect.logDebug("namespace is being deleted; not retrying", { error: describeError(error) })
+          return
+        }
         const terminal = error instanceof TerminalError
         o.metrics.reconcileError(ctrl.name, terminal)
         o.metrics.reconciled(ctrl.name, "error", seconds)
