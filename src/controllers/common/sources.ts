@@ -20,6 +20,7 @@ import { decodeObject } from "../../kube/decode.ts"
 import { type KubeObject, keyOf } from "../../kube/objects.ts"
 import { Builtin, Langop, type ResourceDescriptor } from "../../kube/resources.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
+import { withoutSecretValues } from "../../runtime/transforms.ts"
 import { LABEL_KIND, LABEL_MANAGED_BY, LABEL_NAME, MANAGED_BY } from "./labels.ts"
 
 export const personaSource: InformerSource<LanguagePersona> = {
@@ -32,8 +33,14 @@ export const agentSource: InformerSource<LanguageAgent> = {
   decode: decodeObject(LanguageAgent),
 }
 
-/** Secrets, undecoded (existence and resourceVersion are what controllers read). */
-export const secretSource: InformerSource<KubeObject> = { resource: Builtin.Secret }
+/**
+ * Secrets, undecoded and without their values: existence, key names and resourceVersion are all that
+ * controllers and the webhook read, so no Secret value is ever held in the operator's memory.
+ */
+export const secretSource: InformerSource<KubeObject> = {
+  resource: Builtin.Secret,
+  transform: withoutSecretValues,
+}
 
 /**
  * ConfigMaps the operator generates (they all carry the common labels). Objects outside the selector —
