@@ -23,7 +23,7 @@ const reconciled = new Set(controllerRegistry.map((c) => c.kind))
 /**
  * Examples that cannot be Ready on this control plane, with the reason their Ready condition must give: the
  * public chat needs Secrets the examples do not contain (its comment says so). (The support agent's
- * workspace binds to one of the local volumes `npm start` provides.)
+ * workspace binds through the local control plane's default StorageClass and provisioner.)
  */
 const notReadyHere: Readonly<Record<string, string>> = {
   "LanguageClient/support-chat-public": "SecretNotFound",
