@@ -119,6 +119,7 @@ export const agentControllerOptionsFromSettings = (
     | "clusterDomain"
     | "dnsNamespace"
     | "dnsPodLabels"
+    | "dnsCidrs"
     | "dnsPorts"
     | "ciliumFqdnPolicies"
     | "otlpEndpoint"
