@@ -2,10 +2,10 @@
 // reference to the operator's namespace follows — object namespaces, RBAC subjects, the webhooks' Service,
 // the Pod webhook's namespaceSelector, cert-manager's CA injection and the serving certificate's DNS names —
 // and nothing still names langop-system or an unresolved variable.
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
-import { describe, expect, test } from "vitest"
+import { describe, expect, onTestFinished, test } from "vitest"
 import { parseAllDocuments, stringify } from "yaml"
 import { kubectl } from "../setup/context.ts"
 import { repoRoot } from "./support.ts"
@@ -23,6 +23,7 @@ type Obj = {
 
 const render = async (variant: string, namespace?: string): Promise<{ text: string; objects: Obj[] }> => {
   const dir = mkdtempSync(join(tmpdir(), "langop-ns-overlay-"))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
   writeFileSync(
     join(dir, "kustomization.yaml"),
     stringify({
