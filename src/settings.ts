@@ -326,7 +326,12 @@ const definitions = {
   dnsPodLabels: str(
     "LANGOP_DNS_POD_LABELS",
     "k8s-app=kube-dns",
-    "Label selector (`k=v,k2=v2`) of the cluster DNS pods for the egress DNS rule.",
+    "Label selector (`k=v,k2=v2`) of the cluster DNS pods for the egress DNS rule; empty = no DNS pods (then `LANGOP_DNS_CIDRS` must name the DNS servers).",
+  ),
+  dnsCidrs: str(
+    "LANGOP_DNS_CIDRS",
+    "",
+    "Comma-separated CIDRs (or addresses) where DNS answers outside any pod, e.g. NodeLocal DNSCache's `169.254.20.10/32` or the nodes' addresses for host-network DNS: every egress policy also allows the DNS ports to them. Used together with `LANGOP_DNS_POD_LABELS`, or instead of it when that is set empty.",
   ),
   dnsPorts: str(
     "LANGOP_DNS_PORTS",

@@ -32,6 +32,11 @@ export interface ListOptions {
   readonly continue?: string | undefined
   readonly resourceVersion?: string | undefined
   readonly resourceVersionMatch?: "NotOlderThan" | "Exact" | undefined
+  /**
+   * Applied to every item as its page arrives, so `listAll` never holds more than one raw page (an
+   * informer drops what it never needs, e.g. Secret values, before the next page is fetched).
+   */
+  readonly transform?: ((item: KubeObject) => KubeObject) | undefined
 }
 
 export interface ListResult<T = KubeObject> {
@@ -188,8 +193,9 @@ export const makeKubeClient = (
           metadata?: { resourceVersion?: string; continue?: string }
         }
         const cont = body.metadata?.continue
+        const items = body.items ?? []
         return {
-          items: body.items ?? [],
+          items: opts.transform === undefined ? items : items.map(opts.transform),
           resourceVersion: body.metadata?.resourceVersion ?? "",
           ...(cont !== undefined && cont !== "" ? { continue: cont } : {}),
         }

@@ -38,6 +38,16 @@ export class Invalid extends Schema.TaggedError<Invalid>()("Invalid", {
 }) {}
 /** 403: RBAC or admission forbids the request. */
 export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", common) {}
+/**
+ * 403 from the NamespaceLifecycle admission plugin: nothing new may be created in a namespace that is
+ * being deleted. Its own tag because it is expected (a namespace's objects are reconciled while it goes
+ * away) and needs no retry: once the namespace is gone its objects are gone too, and a namespace created
+ * again under the same name brings new objects, which are reconciled afresh.
+ */
+export class NamespaceTerminating extends Schema.TaggedError<NamespaceTerminating>()(
+  "NamespaceTerminating",
+  common,
+) {}
 /** 401: credentials missing or rejected. */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", common) {}
 /** 410 (or reason Expired): the resourceVersion or continue token is too old; relist. */
@@ -61,6 +71,7 @@ export type KubeError =
   | Conflict
   | Invalid
   | Forbidden
+  | NamespaceTerminating
   | Unauthorized
   | Gone
   | TooManyRequests
@@ -73,6 +84,7 @@ const kubeErrorTags: ReadonlySet<string> = new Set([
   "Conflict",
   "Invalid",
   "Forbidden",
+  "NamespaceTerminating",
   "Unauthorized",
   "Gone",
   "TooManyRequests",
@@ -135,6 +147,14 @@ export interface ErrorContext {
  */
 const JSON_PATCH_NOT_APPLICABLE = "the server rejected our request due to an error in our request"
 
+/**
+ * The cause type (`metav1.StatusCause.type`, `reason` in JSON) kube-apiserver's NamespaceLifecycle plugin
+ * attaches to its 403 for a create in a terminating namespace (`v1.NamespaceTerminatingCause`).
+ */
+const NAMESPACE_TERMINATING_CAUSE = "NamespaceTerminating"
+/** The same plugin's message, for servers that predate the cause. */
+const NAMESPACE_TERMINATING_MESSAGE = /because it is being terminated/u
+
 export const classify = (code: number, ctx: ErrorContext): KubeError => {
   const message =
     ctx.status?.message ??
@@ -153,7 +173,10 @@ export const classify = (code: number, ctx: ErrorContext): KubeError => {
     case 401:
       return new Unauthorized(base)
     case 403:
-      return new Forbidden(base)
+      return causes.some((c) => c.reason === NAMESPACE_TERMINATING_CAUSE) ||
+        NAMESPACE_TERMINATING_MESSAGE.test(message)
+        ? new NamespaceTerminating(base)
+        : new Forbidden(base)
     case 404:
       return new NotFound(base)
     case 409:

@@ -4,14 +4,18 @@
 // Guarantees once the effect succeeds:
 // - the apiserver answers /readyz; KCM and scheduler answer /healthz; `serviceaccount/default`
 //   exists in `default`; the fake Node (`kwok-node-0`) is Ready, so Pods get scheduled and reach
-//   Running (kwok), Job pods complete, and deleted Pods go away;
+//   Running (kwok), Job pods complete, and deleted Pods go away; the default StorageClass `standard`
+//   exists and a provisioner in this process binds its claims (provisioner.ts);
 // - every process listens on 127.0.0.1 only; the admin kubeconfig is self-contained;
 // - closing the scope stops every process by PID in reverse start order (SIGTERM, ≤10 s, SIGKILL)
 //   and then deletes the run dir. A crashed owner's leftovers are reaped by the next start.
 // On a startup failure the tails of all component logs are printed (and carried by the error).
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { KubeConfig } from "@kubernetes/client-node"
 import { Context, Effect, Layer, type Scope } from "effect"
+import { makeKubeClient } from "../kube/client.ts"
+import { makeTransport } from "../kube/transport.ts"
 import { ensureBinaries } from "./binaries.ts"
 import {
   apiserverArgs,
@@ -31,6 +35,7 @@ import { kubectl } from "./kubectl.ts"
 import { freePorts, ProbeError, probe } from "./net.ts"
 import { makePki, writeKubeconfig } from "./pki.ts"
 import { awaitReady, type ManagedProcess, spawnManaged } from "./process.ts"
+import { runProvisioner } from "./provisioner.ts"
 import { acquireRunDir, reapStaleRuns } from "./rundir.ts"
 
 export interface LocalClusterInfo {
@@ -195,6 +200,10 @@ export const startLocalCluster = (
       procs,
       startTimeouts.node,
     )
+    // Claims of the default StorageClass bind by themselves, as on any real cluster.
+    const kc = new KubeConfig()
+    kc.loadFromFile(layout.kubeconfigs.admin)
+    yield* runProvisioner(makeKubeClient(yield* makeTransport(kc)), join(run.path, "volumes"))
     say(`[cluster] control plane ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${server})`)
     return {
       kubeconfigPath: layout.kubeconfigs.admin,

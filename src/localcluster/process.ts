@@ -1,7 +1,9 @@
 // Long-running component processes (etcd, kube-apiserver, …) as scoped resources.
 // Guarantees: stdout+stderr of each process go to `<logDir>/<name>.log` (no pipes, so a process
-// never blocks on a full pipe and survives its parent's event loop); releasing the scope stops the
-// process by its PID: SIGTERM, up to 10 s grace, then SIGKILL. Nothing is ever killed by name.
+// never blocks on a full pipe and survives its parent's event loop); each process runs in its own
+// process group, so a terminal's Ctrl-C reaches only the owner, and dies with its owner (parent-death
+// signal, see SETPRIV); releasing the scope stops the process by its PID: SIGTERM, up to 10 s grace,
+// then SIGKILL. Nothing is ever killed by name.
 // Assumption: the process was started by this Node process, so Node reaps it and the `exit` event
 // tells us when it is gone.
 import { spawn } from "node:child_process"
@@ -34,6 +36,24 @@ export interface SpawnSpec {
 }
 
 const graceMs = 10_000
+
+/**
+ * util-linux's `setpriv`, when installed: it sets the parent-death signal (prctl PR_SET_PDEATHSIG) and
+ * then execs the component in place (same PID), so the kernel SIGKILLs the component the moment this
+ * process dies, even by SIGKILL. Without it, a killed owner's components are reaped by the next start
+ * (rundir.ts).
+ */
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p))
+
+/** The command line that starts `command args` bound to this process's life (see SETPRIV). */
+export const boundToParent = (
+  command: string,
+  args: ReadonlyArray<string>,
+  setpriv: string | undefined = SETPRIV,
+): { readonly file: string; readonly args: ReadonlyArray<string> } =>
+  setpriv === undefined
+    ? { file: command, args }
+    : { file: setpriv, args: ["--pdeathsig", "KILL", "--", command, ...args] }
 
 /** Last `lines` lines of a log file ("" if it does not exist). */
 export const tailFile = (path: string, lines = 40): string => {
@@ -86,11 +106,16 @@ export const spawnManaged = (
       const logPath = join(spec.logDir, `${spec.name}.log`)
       const exited = yield* Deferred.make<ExitInfo>()
       const fd = openSync(logPath, "a")
+      const bound = boundToParent(spec.command, spec.args)
       const child = yield* Effect.try({
         try: () =>
-          spawn(spec.command, [...spec.args], {
+          spawn(bound.file, [...bound.args], {
             stdio: ["ignore", fd, fd],
             env: spec.env ?? process.env,
+            // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and the
+            // components must not stop before the owner has used them to clean up (webhook
+            // configurations, …); the owner stops them itself, in order, when its scope closes.
+            detached: true,
           }),
         catch: (e) =>
           new ClusterStartError({

@@ -51,6 +51,7 @@ export interface CiliumPortRule {
 
 export interface CiliumEgressRule {
   readonly toEndpoints?: ReadonlyArray<{ readonly matchLabels: Readonly<Record<string, string>> }>
+  readonly toCIDR?: ReadonlyArray<string>
   readonly toFQDNs?: ReadonlyArray<FqdnSelector>
   readonly toPorts?: ReadonlyArray<CiliumPortRule>
 }
@@ -137,24 +138,34 @@ export const buildFqdnPolicy = (
       ...(group.ports.length > 0 ? { toPorts: [{ ports: group.ports }] } : {}),
     }))
   const dns = settings.dnsPeer
-  const dnsRule: CiliumEgressRule = {
-    toEndpoints: [
-      {
-        matchLabels: Object.fromEntries(
-          [
-            ["k8s:io.kubernetes.pod.namespace", dns.namespace] as const,
-            ...Object.entries(dns.podLabels).map(([k, v]) => [`k8s:${k}`, v] as const),
-          ].sort(([a], [b]) => byText(a, b)),
-        ),
-      },
-    ],
-    toPorts: [{ ports: portsOf(dns.ports), rules: { dns: [{ matchPattern: "*" }] } }],
-  }
+  const dnsPorts = [{ ports: portsOf(dns.ports), rules: { dns: [{ matchPattern: "*" }] } }]
+  // The DNS peers of the NetworkPolicy, each in a rule of its own: the DNS pods, and the addresses where
+  // DNS answers outside pods (LANGOP_DNS_CIDRS).
+  const dnsRules: Array<CiliumEgressRule> = [
+    ...(dns.podLabels !== undefined
+      ? [
+          {
+            toEndpoints: [
+              {
+                matchLabels: Object.fromEntries(
+                  [
+                    ["k8s:io.kubernetes.pod.namespace", dns.namespace] as const,
+                    ...Object.entries(dns.podLabels).map(([k, v]) => [`k8s:${k}`, v] as const),
+                  ].sort(([a], [b]) => byText(a, b)),
+                ),
+              },
+            ],
+            toPorts: dnsPorts,
+          },
+        ]
+      : []),
+    ...(dns.cidrs.length > 0 ? [{ toCIDR: dns.cidrs, toPorts: dnsPorts }] : []),
+  ]
   const labels = commonLabels(request.kind as OwnerKind, request.name)
   return {
     apiVersion: "cilium.io/v2",
     kind: "CiliumNetworkPolicy",
     metadata: { name: fqdnPolicyName(request.name), namespace: request.namespace, labels },
-    spec: { endpointSelector: { matchLabels: labels }, egress: [dnsRule, ...fqdnRules] },
+    spec: { endpointSelector: { matchLabels: labels }, egress: [...dnsRules, ...fqdnRules] },
   }
 }

@@ -146,9 +146,19 @@ export interface EgressPolicyResult {
 const ruleOf = (peers: ReadonlyArray<NetworkPolicyPeer>, ports: ReadonlyArray<NetworkPolicyPort>) =>
   canonicalRule({ to: peers, ports })
 
+/** DNS: the cluster DNS pods and/or the addresses where DNS answers outside pods (LANGOP_DNS_CIDRS). */
+const dnsRule = (dns: EgressSettings["dnsPeer"]): NetworkPolicyEgressRule =>
+  ruleOf(
+    [
+      ...(dns.podLabels !== undefined ? [namespacePeer(dns.namespace, dns.podLabels)] : []),
+      ...dns.cidrs.map(ipPeer),
+    ],
+    dns.ports,
+  )
+
 const baseRules = (settings: EgressSettings): Array<NetworkPolicyEgressRule> => [
   canonicalRule({ to: [{ podSelector: {} }] }),
-  ruleOf([namespacePeer(settings.dnsPeer.namespace, settings.dnsPeer.podLabels)], settings.dnsPeer.ports),
+  dnsRule(settings.dnsPeer),
 ]
 
 const targetRule = (target: InClusterTarget): NetworkPolicyEgressRule =>

@@ -1,7 +1,8 @@
 /**
  * The part of kustomize our `deploy/` tree uses, so the Helm chart can be generated from exactly what
- * `kubectl apply -k` installs without running kubectl: `resources` (files and directories), `components`
- * and `patches` given by `path` (strategic merge patches of a named object).
+ * `kubectl apply -k` installs without running kubectl: `resources` (files and directories), `components`,
+ * `patches` given by `path` (strategic merge patches of a named object), and `vars` whose `fieldref` is a
+ * dotted path, substituted at the `varReference` paths the `configurations` files list.
  *
  * Guarantees: pure apart from `read`; any other kustomization field, patch form or list without a known
  * merge key is an error naming it, never a silent difference from what kustomize renders (the chart tests
@@ -23,7 +24,15 @@ const MERGE_KEYS: Readonly<Record<string, string>> = {
   ports: "containerPort",
 }
 
-const KNOWN_FIELDS = new Set(["apiVersion", "kind", "resources", "components", "patches"])
+const KNOWN_FIELDS = new Set([
+  "apiVersion",
+  "kind",
+  "resources",
+  "components",
+  "patches",
+  "vars",
+  "configurations",
+])
 
 const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v)
 
@@ -133,5 +142,101 @@ export const kustomize = (
     applyPatches(cdir, component.patches)
   }
   applyPatches(dir, k.patches)
-  return objects
+  const componentDirs = strings(k.components, `${dir}: components`).map((c) =>
+    posix.normalize(posix.join(dir, c)),
+  )
+  const withVars = [
+    { base: dir, k },
+    ...componentDirs.map((cdir) => ({ base: cdir, k: kustomizationOf(cdir, read) })),
+  ]
+  return substituteVars(
+    objects,
+    withVars.flatMap(({ base, k: kz }) => varsOf(base, kz)),
+    withVars.flatMap(({ base, k: kz }) =>
+      strings(kz.configurations, `${base}: configurations`).flatMap((c) =>
+        varReferencesOf(posix.join(base, c), read),
+      ),
+    ),
+  )
+}
+
+interface Var {
+  readonly name: string
+  readonly kind: string
+  readonly objectName: string
+  readonly fieldPath: string
+}
+
+interface VarReference {
+  readonly kind: string
+  readonly path: ReadonlyArray<string>
+}
+
+const varsOf = (dir: string, k: Obj): Array<Var> => {
+  if (k.vars === undefined) return []
+  if (!Array.isArray(k.vars)) throw new Error(`${dir}: vars must be a list`)
+  return k.vars.map((v) => {
+    const objref = isObject(v) && isObject(v.objref) ? v.objref : undefined
+    const fieldpath = isObject(v) && isObject(v.fieldref) ? v.fieldref.fieldpath : undefined
+    if (
+      !isObject(v) ||
+      typeof v.name !== "string" ||
+      objref === undefined ||
+      typeof objref.kind !== "string" ||
+      typeof objref.name !== "string" ||
+      typeof fieldpath !== "string"
+    )
+      throw new Error(`${dir}: a var needs name, objref.kind, objref.name and fieldref.fieldpath`)
+    return { name: v.name, kind: objref.kind, objectName: objref.name, fieldPath: fieldpath }
+  })
+}
+
+const varReferencesOf = (path: string, read: Read): Array<VarReference> =>
+  fileDocs(path, read).flatMap((doc) =>
+    (Array.isArray(doc.varReference) ? doc.varReference : []).map((r: unknown) => {
+      if (!isObject(r) || typeof r.kind !== "string" || typeof r.path !== "string")
+        throw new Error(`${path}: a varReference needs kind and path`)
+      return { kind: r.kind, path: r.path.split("/") }
+    }),
+  )
+
+const valueAt = (o: unknown, path: ReadonlyArray<string>): unknown =>
+  path.reduce<unknown>((at, key) => (isObject(at) ? at[key] : undefined), o)
+
+/** `$(NAME)` replaced in the strings (or string lists) at `path`, lists traversed on the way. */
+const replaceAt = (node: unknown, path: ReadonlyArray<string>, replace: (s: string) => string): unknown => {
+  if (Array.isArray(node)) return node.map((item) => replaceAt(item, path, replace))
+  if (path.length === 0) {
+    if (typeof node === "string") return replace(node)
+    if (isObject(node))
+      return Object.fromEntries(
+        Object.entries(node).map(([k, v]) => [k, typeof v === "string" ? replace(v) : v]),
+      )
+    return node
+  }
+  const [head = "", ...rest] = path
+  return isObject(node) && head in node ? { ...node, [head]: replaceAt(node[head], rest, replace) } : node
+}
+
+const substituteVars = (objects: Array<Obj>, vars: ReadonlyArray<Var>, refs: ReadonlyArray<VarReference>) => {
+  if (vars.length === 0) return objects
+  const values = new Map(
+    vars.map((v) => {
+      const target = objects.find(
+        (o) => o.kind === v.kind && (o.metadata as Obj | undefined)?.name === v.objectName,
+      )
+      const value = valueAt(target, v.fieldPath.split("."))
+      if (typeof value !== "string")
+        throw new Error(`var ${v.name}: ${v.kind}/${v.objectName} has no ${v.fieldPath}`)
+      return [v.name, value] as const
+    }),
+  )
+  const replace = (s: string) =>
+    s.replaceAll(/\$\(([A-Z0-9_]+)\)/g, (m, name: string) => values.get(name) ?? m)
+  const out = objects.map((o) =>
+    refs.filter((r) => r.kind === o.kind).reduce<Obj>((acc, r) => replaceAt(acc, r.path, replace) as Obj, o),
+  )
+  const left = JSON.stringify(out).match(new RegExp(`\\$\\((${[...values.keys()].join("|")})\\)`))
+  if (left !== null) throw new Error(`kustomize subset: ${left[0]} is used outside the varReference paths`)
+  return out
 }

@@ -89,53 +89,6 @@ const fileLogging = (path: string, level: LogLevelSetting) =>
       ),
   )
 
-/** Volumes of the local development cluster: kwok nodes have no storage, and nothing provisions any. */
-const LOCAL_VOLUMES = 10
-const LOCAL_STORAGE_CLASS = "langop-local"
-
-/**
- * A default StorageClass and a pool of pre-made PersistentVolumes, so that claims (e.g. an agent's
- * workspace) bind on the local control plane as they would on a real cluster with a provisioner. The
- * volumes are never mounted for real: kwok only pretends to run pods. Only `npm start`'s local mode does
- * this; the integration tests keep the bare control plane.
- */
-export const localVolumeManifests = (runDir: string, count = LOCAL_VOLUMES): string =>
-  [
-    {
-      apiVersion: "storage.k8s.io/v1",
-      kind: "StorageClass",
-      metadata: {
-        name: LOCAL_STORAGE_CLASS,
-        annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
-      },
-      provisioner: "kubernetes.io/no-provisioner",
-      volumeBindingMode: "Immediate",
-      reclaimPolicy: "Retain",
-    },
-    ...Array.from({ length: count }, (_, i) => ({
-      apiVersion: "v1",
-      kind: "PersistentVolume",
-      metadata: { name: `${LOCAL_STORAGE_CLASS}-${i}`, labels: { "app.kubernetes.io/part-of": "langop" } },
-      spec: {
-        capacity: { storage: "20Gi" },
-        accessModes: ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"],
-        persistentVolumeReclaimPolicy: "Retain",
-        storageClassName: LOCAL_STORAGE_CLASS,
-        hostPath: { path: join(runDir, "volumes", String(i)) },
-      },
-    })),
-  ]
-    .map((o) => JSON.stringify(o))
-    .join("\n---\n")
-
-const provideLocalVolumes = (info: LocalClusterInfo, say: (line: string) => void) =>
-  Effect.gen(function* () {
-    const applied = yield* kubectl(info.kubectlPath, info.kubeconfigPath, ["apply", "-f", "-"], {
-      input: localVolumeManifests(info.runDir),
-    })
-    if (applied.exitCode !== 0) say(`creating the local volumes failed: ${applied.stderr.trim()}`)
-  })
-
 /** Applies the examples: the LanguageCluster first, then (once its namespace is Ready) the rest into it. */
 const applyExamples = (info: LocalClusterInfo, say: (line: string) => void) =>
   Effect.gen(function* () {
@@ -187,7 +140,6 @@ export const runLocal = (
       Effect.timeoutOption("120 seconds"),
     )
     if (ready._tag === "None") o.say("the operator is not ready after 120 s; applying the examples anyway")
-    yield* provideLocalVolumes(info, o.say)
     const namespace = yield* applyExamples(info, o.say)
     o.say(
       [

@@ -5,7 +5,12 @@
  * configurations from the handler table in the two forms the deployment variants need.
  *
  * Guarantees: pure and deterministic (same code → byte-identical files); every object is namespaced
- * explicitly (no kustomize namespace transformer, which would not rewrite the cainjector annotation).
+ * explicitly. A kustomize overlay that sets another `namespace:` still gets a consistent install: the
+ * namespace transformer rewrites object namespaces, RBAC subjects and the webhooks' service references;
+ * what it cannot rewrite — the cainjector annotation, the operator namespace in the Pod webhook's
+ * namespaceSelector, the Certificate's DNS names — is written as a kustomize variable (`$(LANGOP_…)`,
+ * declared by each component from the Certificate's and the Deployment's final namespace). Variables,
+ * unlike `replacements`, are resolved after the outermost overlay's namespace transformer has run.
  */
 import { readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
@@ -111,6 +116,33 @@ export const selfCertRbacObjects = (names: DeployNames = defaultDeployNames): Re
   ]
 }
 
+/** Kustomize variable: the final namespace of the operator's Deployment (declared by both components). */
+export const OperatorNamespaceVar = "$(LANGOP_NAMESPACE)"
+/** Kustomize variable: the final namespace of the serving Certificate (cert-manager component). */
+export const CertificateNamespaceVar = "$(LANGOP_CERT_NAMESPACE)"
+
+type Selector = { matchExpressions?: Array<{ key: string; operator: string; values?: Array<string> }> }
+
+/** The operator namespace in the webhooks' namespaceSelectors, as the kustomize variable. */
+const namespaceAsVariable = (o: Obj, namespace: string): Obj => ({
+  ...o,
+  webhooks: ((o.webhooks ?? []) as Array<Obj & { namespaceSelector?: Selector }>).map((w) =>
+    w.namespaceSelector?.matchExpressions === undefined
+      ? w
+      : {
+          ...w,
+          namespaceSelector: {
+            ...w.namespaceSelector,
+            matchExpressions: w.namespaceSelector.matchExpressions.map((e) =>
+              e.values === undefined
+                ? e
+                : { ...e, values: e.values.map((v) => (v === namespace ? OperatorNamespaceVar : v)) },
+            ),
+          },
+        },
+  ),
+})
+
 /** In-cluster webhook configurations; with cert-manager they carry the cainjector annotation. */
 export const inClusterWebhookObjects = (
   ca: "cert-manager" | "self",
@@ -121,12 +153,12 @@ export const inClusterWebhookObjects = (
     mode: "service",
     namespace: names.namespace,
     serviceName: names.service,
-    certificate: `${names.namespace}/${DefaultServingCertificate}`,
+    certificate: `${CertificateNamespaceVar}/${DefaultServingCertificate}`,
   })
   const strip = (o: { metadata?: { name?: string } }): Obj =>
     // The self-managed variant starts without CA; the operator patches `caBundle` in.
     ca === "self" ? { ...o, metadata: { name: o.metadata?.name } } : (o as Obj)
-  return [strip(mutating), strip(validating)]
+  return [mutating, validating].map((o) => namespaceAsVariable(strip(o), names.namespace))
 }
 
 const baseKustomization = (): string =>

@@ -11,6 +11,8 @@
 // backoff (5 ms → 1000 s) unless it failed with `TerminalError`; a defect is treated like an error
 // (logged, retried) and never stops the controller; `requeueAfter` schedules the key again (the
 // failure backoff is reset); initial-list and resync events are processed after real changes.
+// A reconcile that fails because its namespace is being deleted (NamespaceTerminating) is expected:
+// it is logged at debug level only and not retried.
 // Every log line inside a reconcile carries logger, controller, controllerGroup, controllerKind,
 // namespace, name, key and reconcileID (controller-runtime's fields). With tracing on, each reconcile
 // is one span (its API calls are child spans) carrying the same identifiers and the result.
@@ -268,6 +270,15 @@ export const runController = <R>(
         if (exit.cause.reasons.every((r) => r._tag === "Interrupt")) return
         const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
         const error = failure?._tag === "Fail" ? failure.error : undefined
+        if (isKubeError(error) && error._tag === "NamespaceTerminating") {
+          // Expected while a namespace goes away (its objects are still being reconciled): nothing to fix
+          // and nothing to retry. The objects' deletion, or a new namespace of the same name with new
+          // objects, enqueues them again.
+          yield* queue.forget(key)
+          o.metrics.reconciled(ctrl.name, "success", seconds)
+          yield* Effect.logDebug("namespace is being deleted; not retrying", { error: describeError(error) })
+          return
+        }
         const terminal = error instanceof TerminalError
         if (exit.cause.reasons.some((r) => r._tag === "Die")) o.metrics.reconcilePanic(ctrl.name)
         o.metrics.reconcileError(ctrl.name, terminal)

@@ -131,7 +131,10 @@ export const makeEventRecorder = (
       }).pipe(
         Effect.catch((e) => {
           options.onDropped?.()
-          return Effect.logWarning("could not write Event", {
+          // An Event cannot be created in a namespace that is being deleted; that is expected, not a problem.
+          const log =
+            isKubeError(e) && e._tag === "NamespaceTerminating" ? Effect.logDebug : Effect.logWarning
+          return log("could not write Event", {
             event: key,
             error: isKubeError(e) ? describeError(e) : String(e),
           })

@@ -42,6 +42,12 @@ export interface InformerSource<T> {
   readonly labelSelector?: string | undefined
   readonly fieldSelector?: string | undefined
   readonly decode?: Decoder<T> | undefined
+  /**
+   * Applied to every received object before anything else (client-go's SetTransform): list items page
+   * by page, watch events one by one. What it drops is never cached, logged or handed to a handler.
+   * Must be idempotent and must keep `metadata` (name, namespace, resourceVersion).
+   */
+  readonly transform?: ((obj: KubeObject) => KubeObject) | undefined
   readonly indexers?: Indexers<T> | undefined
 }
 
@@ -160,6 +166,12 @@ export const makeInformer = <T>(
       )
     }
 
+    /** What the informer keeps of a received object (idempotent: list items arrive already prepared). */
+    const prepare = (raw: KubeObject): KubeObject => {
+      const stripped = stripManagedFields(raw)
+      return source.transform === undefined ? stripped : source.transform(stripped)
+    }
+
     const rvOf = (o: T): string | undefined =>
       (o as unknown as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion
 
@@ -171,7 +183,7 @@ export const makeInformer = <T>(
     const apply = (raw0: KubeObject, deleted: boolean, fromList: boolean) =>
       Effect.gen(function* () {
         const initial = fromList && !store.hasSynced()
-        const raw = stripManagedFields(raw0)
+        const raw = prepare(raw0)
         const key = objectKey(raw)
         const obj = yield* decode(raw, key)
         if (deleted) {
@@ -194,6 +206,7 @@ export const makeInformer = <T>(
         namespace: source.namespace,
         labelSelector: source.labelSelector,
         fieldSelector: source.fieldSelector,
+        transform: prepare,
       })
       m.relist?.()
       const seen = new Set<string>()

@@ -3,7 +3,7 @@
 //
 // Guarantees: a source registered twice (same resource, namespace and selectors) yields the same
 // informer, with the union of the indexers; registering the same source with a different decoder
-// is a wiring bug and dies. Informers start at registration and run for the life of the layer —
+// or transform is a wiring bug and dies. Informers start at registration and run for the life of the layer —
 // on every replica, leader or not, so a standby's caches are warm when it takes over. An object
 // that fails to decode gets a Warning Event (reason InvalidObject) on itself. With `namespaces`
 // (LANGOP_WATCH_NAMESPACES) nothing outside those namespaces is listed or watched.
@@ -62,6 +62,11 @@ export const informersLayer = (
           if (existing !== undefined) {
             if (existing.source.decode !== source.decode) {
               return yield* Effect.die(new Error(`informer ${id} is already registered with another decoder`))
+            }
+            if (existing.source.transform !== source.transform) {
+              return yield* Effect.die(
+                new Error(`informer ${id} is already registered with another transform`),
+              )
             }
             if (source.indexers !== undefined) existing.addIndexers(source.indexers)
             return existing

@@ -21,6 +21,7 @@ import { decodeObject } from "../kube/decode.ts"
 import { type KubeObject, keyOf } from "../kube/objects.ts"
 import { Builtin, Langop, type ResourceDescriptor } from "../kube/resources.ts"
 import type { InformerSource } from "./informer.ts"
+import { withoutSecretValues } from "./transforms.ts"
 
 export const personaSource: InformerSource<LanguagePersona> = {
   resource: Langop.LanguagePersona,
@@ -32,8 +33,14 @@ export const agentSource: InformerSource<LanguageAgent> = {
   decode: decodeObject(LanguageAgent),
 }
 
-/** Secrets, undecoded (existence and resourceVersion are what controllers read). */
-export const secretSource: InformerSource<KubeObject> = { resource: Builtin.Secret }
+/**
+ * Secrets, undecoded and without their values: existence, key names and resourceVersion are all that
+ * controllers and the webhook read, so no Secret value is ever held in the operator's memory.
+ */
+export const secretSource: InformerSource<KubeObject> = {
+  resource: Builtin.Secret,
+  transform: withoutSecretValues,
+}
 
 /**
  * ConfigMaps the operator generates (they all carry the common labels). Objects outside the selector —

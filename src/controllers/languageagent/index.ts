@@ -127,6 +127,7 @@ export const agentControllerOptionsFromSettings = (
     | "clusterDomain"
     | "dnsNamespace"
     | "dnsPodLabels"
+    | "dnsCidrs"
     | "dnsPorts"
     | "ciliumFqdnPolicies"
     | "otlpEndpoint"

@@ -123,6 +123,7 @@ export const modelControllerOptionsFromSettings = (
     | "clusterDomain"
     | "dnsNamespace"
     | "dnsPodLabels"
+    | "dnsCidrs"
     | "dnsPorts"
     | "ciliumFqdnPolicies"
     | "modelProxyImage"

@@ -123,6 +123,7 @@ export const toolControllerOptionsFromSettings = (
     | "clusterDomain"
     | "dnsNamespace"
     | "dnsPodLabels"
+    | "dnsCidrs"
     | "dnsPorts"
     | "ciliumFqdnPolicies"
     | "mcpToolDiscovery"

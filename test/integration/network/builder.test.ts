@@ -64,6 +64,7 @@ const setUp = async (): Promise<Scenario> => {
     dnsPeer: {
       namespace: ns.dns,
       podLabels: { "k8s-app": "kube-dns" },
+      cidrs: [],
       ports: [
         { protocol: "UDP", port: 53 },
         { protocol: "TCP", port: 53 },

@@ -36,7 +36,10 @@ export interface Started {
   readonly waitForStderr: (re: RegExp, timeoutMs: number) => Promise<RegExpMatchArray>
   /** Resolves with the exit once the process ended. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  /** Sends `signal` (default SIGINT, what Ctrl-C sends) and waits for the exit (SIGKILL after `timeoutMs`). */
+  /**
+   * Sends `signal` (default SIGINT, what Ctrl-C sends) and waits for the exit (SIGKILL after `timeoutMs`).
+   * Started with `processGroup`, the signal goes to the whole process group, as a terminal's Ctrl-C does.
+   */
   readonly stop: (
     signal?: NodeJS.Signals,
     timeoutMs?: number,
@@ -51,6 +54,10 @@ export const start = (
   command: ReadonlyArray<string>,
   env: Record<string, string | undefined>,
   cwd: string = repoRoot,
+  options: {
+    /** Run it as the leader of its own process group, as a shell runs a foreground job in a terminal. */
+    readonly processGroup?: boolean
+  } = {},
 ): Started => {
   const [file = "node", ...args] = command
   const path = `${dirname(process.execPath)}:${env.PATH ?? process.env.PATH ?? ""}`
@@ -58,6 +65,7 @@ export const start = (
     cwd,
     env: Object.fromEntries(Object.entries({ ...env, PATH: path }).filter(([, v]) => v !== undefined)),
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.processGroup === true,
   })
   let out = ""
   let err = ""
@@ -99,7 +107,10 @@ export const start = (
       check()
     })
   const stop = async (signal: NodeJS.Signals = "SIGINT", timeoutMs = 60_000) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    if (child.exitCode === null && child.signalCode === null) {
+      if (options.processGroup === true && child.pid !== undefined) process.kill(-child.pid, signal)
+      else child.kill(signal)
+    }
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
     const result = await exited
     clearTimeout(timer)

@@ -7,7 +7,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { parse, parseAllDocuments } from "yaml"
 import { allKinds } from "../../../src/api/index.ts"
 import { crdFileName, crdYaml } from "../../../src/crd/generate.ts"
-import { generatedManifests, ServingSecretName } from "../../../src/operator/manifests.ts"
+import {
+  CertificateNamespaceVar,
+  generatedManifests,
+  OperatorNamespaceVar,
+  ServingSecretName,
+} from "../../../src/operator/manifests.ts"
 import { settingsTable } from "../../../src/settings.ts"
 import {
   CaInjectAnnotation,
@@ -156,9 +161,11 @@ describe("the operator Deployment", () => {
       (o) => o.kind === "Certificate" && o.metadata.name === "langop-serving-cert",
     ) as Obj & { spec: { secretName: string; dnsNames: Array<string> } }
     expect(cert.spec.secretName).toBe(ServingSecretName)
+    // The namespace is kustomize's variable of the Deployment's final namespace (rendered in
+    // test/integration/deploy/namespace.test.ts).
     expect(cert.spec.dnsNames).toEqual([
-      `${DefaultServiceName}.langop-system.svc`,
-      `${DefaultServiceName}.langop-system.svc.cluster.local`,
+      `${DefaultServiceName}.${OperatorNamespaceVar}.svc`,
+      `${DefaultServiceName}.${OperatorNamespaceVar}.svc.cluster.local`,
     ])
   })
 
@@ -201,7 +208,9 @@ describe("Service and webhook configurations", () => {
 
   it("cert-manager variant: both configurations name the serving Certificate for cainjector", () => {
     for (const o of docs("components/cert-manager/webhooks.yaml")) {
-      expect(o.metadata.annotations?.[CaInjectAnnotation]).toBe("langop-system/langop-serving-cert")
+      expect(o.metadata.annotations?.[CaInjectAnnotation]).toBe(
+        `${CertificateNamespaceVar}/langop-serving-cert`,
+      )
       for (const w of (o as unknown as { webhooks: Array<{ clientConfig: Record<string, unknown> }> })
         .webhooks) {
         expect(w.clientConfig.service).toMatchObject({

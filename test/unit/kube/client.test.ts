@@ -182,6 +182,28 @@ describe("KubeClient over HTTP", () => {
     ])
   })
 
+  it("applies a list's transform to every item of every page", async () => {
+    respond = (req, res) => {
+      const url = new URL(req.url ?? "", "http://x")
+      const page = url.searchParams.get("continue")
+      res.writeHead(200).end(
+        JSON.stringify({
+          metadata: { resourceVersion: "7", ...(page === null ? { continue: "p2" } : {}) },
+          items: [{ metadata: { name: page === null ? "a" : "b" }, data: { k: "dmFsdWU=" } }],
+        }),
+      )
+    }
+    const list = await run(
+      Effect.flatMap(KubeClient, (k) =>
+        k.listAll(Builtin.Secret, { transform: (o) => ({ metadata: o.metadata, data: { seen: "" } }) }),
+      ),
+    )
+    expect(list.items).toEqual([
+      { metadata: { name: "a" }, data: { seen: "" } },
+      { metadata: { name: "b" }, data: { seen: "" } },
+    ])
+  })
+
   it("frames watch events split across chunks, sends the token, and closes the connection when done", async () => {
     seen.length = 0
     let closed = false

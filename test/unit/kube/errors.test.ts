@@ -39,6 +39,41 @@ describe("classify", () => {
     ).toBe("Invalid")
   })
 
+  it("a create in a namespace being deleted is NamespaceTerminating (by the server's cause, or its message); other 403s stay Forbidden", () => {
+    // The body kube-apiserver's NamespaceLifecycle admission plugin answers (v1.37).
+    const terminating = {
+      kind: "Status",
+      status: "Failure",
+      reason: "Forbidden",
+      code: 403,
+      message:
+        'configmaps "c" is forbidden: unable to create new content in namespace t because it is being terminated',
+      details: {
+        name: "c",
+        kind: "configmaps",
+        causes: [
+          {
+            reason: "NamespaceTerminating",
+            message: "namespace t is being terminated",
+            field: "metadata.namespace",
+          },
+        ],
+      },
+    }
+    const body = JSON.stringify(terminating)
+    const e = classify(403, { request, status: parseStatus(body), body })
+    expect(e._tag).toBe("NamespaceTerminating")
+    expect(isRetryable(e)).toBe(false)
+    const noCause = { ...terminating, details: { name: "c", kind: "configmaps" } }
+    expect(classify(403, { request, status: noCause })._tag).toBe("NamespaceTerminating")
+    const rbac = {
+      reason: "Forbidden",
+      code: 403,
+      message: 'configmaps is forbidden: User "x" cannot create resource "configmaps" in namespace "t"',
+    }
+    expect(classify(403, { request, status: rbac })._tag).toBe("Forbidden")
+  })
+
   it("retries only transient failures and throttling", () => {
     const retryable = [0, 408, 429, 500, 502, 503, 504].map((c) => isRetryable(classify(c, { request })))
     const final = [400, 401, 403, 404, 409, 410, 422].map((c) => isRetryable(classify(c, { request })))

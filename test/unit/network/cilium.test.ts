@@ -136,12 +136,32 @@ describe("Cilium FQDN policy (README §9 item 6)", () => {
     ])
   })
 
+  it("lets the pods query the DNS servers of LANGOP_DNS_CIDRS through the DNS proxy too", () => {
+    const nodeLocal: EgressSettings = {
+      ...on,
+      dnsPeer: { ...on.dnsPeer, podLabels: undefined, cidrs: ["169.254.20.10/32"] },
+    }
+    expect(buildFqdnPolicy(agent([rule(["a.example.com"])]), nodeLocal)?.spec.egress[0]).toEqual({
+      toCIDR: ["169.254.20.10/32"],
+      toPorts: [
+        {
+          ports: [
+            { port: "53", protocol: "TCP" },
+            { port: "53", protocol: "UDP" },
+          ],
+          rules: { dns: [{ matchPattern: "*" }] },
+        },
+      ],
+    })
+  })
+
   it("takes the DNS peer from the settings (OpenShift)", () => {
     const openshift: EgressSettings = {
       ...on,
       dnsPeer: {
         namespace: "openshift-dns",
         podLabels: { "dns.operator.openshift.io/daemonset-dns": "default" },
+        cidrs: [],
         ports: [{ protocol: "UDP", port: 5353 }],
       },
     }

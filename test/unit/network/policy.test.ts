@@ -47,6 +47,55 @@ describe("policy shape and base rules", () => {
     })
   })
 
+  it("adds the DNS servers of LANGOP_DNS_CIDRS to the DNS rule, with the DNS pods or instead of them", () => {
+    const raw = {
+      clusterDomain: "cluster.local",
+      dnsNamespace: "kube-system",
+      dnsPodLabels: "k8s-app=kube-dns",
+      dnsCidrs: " 169.254.20.10 , 10.96.0.10/32,169.254.20.10/32",
+      dnsPorts: "UDP/53,TCP/53",
+      ciliumFqdnPolicies: false,
+    }
+    const dnsRuleOf = (settings: typeof raw) => {
+      const parsed = egressSettingsFrom(settings)
+      if (Result.isFailure(parsed)) throw new Error(parsed.failure)
+      return buildEgressPolicy(agent([]), world(), parsed.success).policy.spec.egress?.[1]
+    }
+    const ports = [
+      { protocol: "TCP", port: 53 },
+      { protocol: "UDP", port: 53 },
+    ]
+    expect(dnsRuleOf(raw)).toEqual({
+      to: [ip("10.96.0.10/32"), ip("169.254.20.10/32"), nsPeer("kube-system", { "k8s-app": "kube-dns" })],
+      ports,
+    })
+    expect(dnsRuleOf({ ...raw, dnsPodLabels: "" })).toEqual({
+      to: [ip("10.96.0.10/32"), ip("169.254.20.10/32")],
+      ports,
+    })
+  })
+
+  it.each([
+    [{ dnsCidrs: "169.254.20.10/33" }, 'LANGOP_DNS_CIDRS: "169.254.20.10/33" is not a CIDR'],
+    [{ dnsCidrs: "10.0.0.0/8,node-local" }, 'LANGOP_DNS_CIDRS: "node-local" is not a CIDR'],
+    [{ dnsPodLabels: "" }, "LANGOP_DNS_POD_LABELS: empty, and LANGOP_DNS_CIDRS names no DNS server"],
+    [
+      { dnsPodLabels: " ", dnsCidrs: "," },
+      "LANGOP_DNS_POD_LABELS: empty, and LANGOP_DNS_CIDRS names no DNS server",
+    ],
+  ])("rejects %j with an error naming the setting", (override, message) => {
+    const raw = {
+      clusterDomain: "cluster.local",
+      dnsNamespace: "kube-system",
+      dnsPodLabels: "k8s-app=kube-dns",
+      dnsCidrs: "",
+      dnsPorts: "UDP/53",
+      ciliumFqdnPolicies: false,
+    }
+    const parsed = egressSettingsFrom({ ...raw, ...override })
+    expect(Result.isFailure(parsed) ? parsed.failure : "accepted").toContain(message)
+  })
+
   it.each([
     [{ dnsPodLabels: "k8s-app" }, "LANGOP_DNS_POD_LABELS"],
     [{ dnsPorts: "53" }, "LANGOP_DNS_PORTS"],

@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Fiber, Layer, Logger } from "effect"
 import { TestClock } from "effect/testing"
 import { KubeClient } from "../../../src/kube/client.ts"
+import { NamespaceTerminating } from "../../../src/kube/errors.ts"
 import type { KubeObject } from "../../../src/kube/objects.ts"
 import { Builtin } from "../../../src/kube/resources.ts"
 import {
@@ -13,6 +14,7 @@ import {
   watches,
 } from "../../../src/runtime/controller.ts"
 import { Informers } from "../../../src/runtime/informers.ts"
+import { formatLine } from "../../../src/runtime/logging.ts"
 import { runManager, runtimeLayer } from "../../../src/runtime/manager.ts"
 import { RuntimeMetrics } from "../../../src/runtime/metrics.ts"
 import { cm, FakeApi } from "./fake-api.ts"
@@ -131,6 +133,49 @@ describe("controller", () => {
       assert.include(text, 'controller_runtime_max_concurrent_reconciles{controller="cms"} 2')
     }).pipe(withRuntime(api))
   })
+
+  it.effect(
+    "a reconcile refused because its namespace is being deleted is neither retried nor logged as an error",
+    () => {
+      const api = new FakeApi()
+      const lines: Array<string> = []
+      const capture = Logger.layer([Logger.make((o) => void lines.push(formatLine(o)))])
+      return Effect.gen(function* () {
+        const calls: Record<string, number> = {}
+        const ctrl = defineController({
+          name: "cms",
+          for: cms,
+          reconcile: (req) =>
+            Effect.gen(function* () {
+              calls[req.name] = (calls[req.name] ?? 0) + 1
+              if (req.namespace === "going")
+                return yield* new NamespaceTerminating({
+                  code: 403,
+                  request: "POST /api/v1/namespaces/going/configmaps",
+                  message: "unable to create new content in namespace going because it is being terminated",
+                })
+              return yield* Effect.fail(new Error("transient"))
+            }),
+        })
+        api.put(CM, cm("going", "a"))
+        api.put(CM, cm("ns", "b"))
+        yield* start([ctrl])
+        yield* TestClock.adjust("1 hour")
+        assert.strictEqual(calls.a, 1, "not retried")
+        assert.isAbove(calls.b ?? 0, 5, "an ordinary failure in the same run is retried")
+        const level = (l: string) => (JSON.parse(l) as { level: string }).level
+        const errors = lines.filter((l) => level(l) === "error")
+        assert.isTrue(errors.length > 0, "the ordinary failure is logged as an error")
+        assert.deepStrictEqual(
+          lines.filter((l) => l.includes('"namespace":"going"') && level(l) !== "debug"),
+          [],
+        )
+        api.put(CM, cm("going", "a", { v: "2" }))
+        yield* settle
+        assert.strictEqual(calls.a, 2, "reconciled again when the object changes")
+      }).pipe(withRuntime(api), Effect.provide(capture))
+    },
+  )
 
   it.effect("a defect in a reconcile is retried and does not stop the controller", () => {
     const api = new FakeApi()
