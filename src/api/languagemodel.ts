@@ -255,13 +255,16 @@ export type ModelRegion = typeof ModelRegion.Type
 export const LanguageModelSpec = Schema.Struct({
   provider: described(
     ModelProvider,
-    "Provider of the model. openai-compatible and azure require endpoint; custom without endpoint is a warning (modelName is then LiteLLM's provider/model).",
+    "Provider of the model. openai-compatible and azure need a URL for every deployment (endpoint, loadBalancing.endpoints or enabled regions with an endpoint); custom without endpoint is a warning (modelName is then LiteLLM's provider/model).",
   ),
   modelName: described(
     NonEmptyString,
     "The provider's model id (e.g. gpt-4o-mini), at least 1 character; agents and clients request the model under this name.",
   ),
-  endpoint: optional(Schema.String, `API base URL; required for openai-compatible and azure. ${URL_RULE}`),
+  endpoint: optional(
+    Schema.String,
+    `API base URL of the primary deployment. Required for openai-compatible and azure unless loadBalancing.endpoints is non-empty (its entries replace the primary deployment) or an enabled region has an endpoint (the regions then are the deployments). ${URL_RULE}`,
+  ),
   apiKeySecretRef: optional(
     SecretReference,
     "Secret with the API key, in the model's namespace (key defaults to api-key). For bedrock the whole Secret becomes environment variables; for vertex the key holds a service-account JSON.",

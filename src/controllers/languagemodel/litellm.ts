@@ -23,6 +23,7 @@
  * - `allowed_fails`/`cooldown_time` are rendered only while health checks are enabled.
  */
 import type { LanguageModelSpec, ModelRegion } from "../../api/languagemodel.ts"
+import { primaryDeployment } from "./deployments.ts"
 import {
   API_KEY_ENV,
   apiBase,
@@ -195,7 +196,8 @@ const ownDeployments = (input: RenderInput, issues: Array<FeatureIssue>): Readon
         },
       })
     })
-  else out.push({ id: `${name}-primary`, weight: 100, params: base })
+  else if (primaryDeployment(spec)._tag === "Primary")
+    out.push({ id: `${name}-primary`, weight: 100, params: base })
   for (const r of regions) {
     const hasEndpoint = r.endpoint !== undefined && r.endpoint !== ""
     const regional: Params = {}

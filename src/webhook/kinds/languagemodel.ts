@@ -9,6 +9,7 @@
  */
 import { Effect } from "effect"
 import { LanguageModel } from "../../api/languagemodel.ts"
+import { ENDPOINT_RULE, missingEndpoint } from "../../controllers/languagemodel/deployments.ts"
 import { applyDefaults } from "../defaults.ts"
 import { EgressRules, egressFindings } from "../egress.ts"
 import type { FieldPath } from "../review.ts"
@@ -27,7 +28,7 @@ import { effectiveName, isDns1035Label } from "./names.ts"
 
 export const ModelRules = defineRules("languagemodel", {
   nameService: { severity: "deny", text: "metadata.name is a DNS-1035 label (it names Service <name>)" },
-  endpointRequired: { severity: "deny", text: "providers openai-compatible and azure have an endpoint" },
+  endpointRequired: { severity: "deny", text: ENDPOINT_RULE },
   endpointMissing: {
     severity: "warn",
     text: "provider custom without endpoint relies on LiteLLM's provider/model routing (LM-6)",
@@ -96,11 +97,16 @@ export const staticModelFindings = (model: LanguageModel, namespace: string): Re
       ),
     )
   const endpoint = spec.endpoint === "" ? undefined : spec.endpoint
-  if (endpoint === undefined && (spec.provider === "openai-compatible" || spec.provider === "azure"))
+  const missing = missingEndpoint(spec)
+  if (missing === "required")
     out.push(
-      finding(ModelRules.endpointRequired, "spec.endpoint", `is required for provider ${spec.provider}`),
+      finding(
+        ModelRules.endpointRequired,
+        "spec.endpoint",
+        `is required for provider ${spec.provider}: ${ENDPOINT_RULE}`,
+      ),
     )
-  if (endpoint === undefined && spec.provider === "custom")
+  if (missing === "warn")
     out.push(
       finding(
         ModelRules.endpointMissing,
