@@ -89,10 +89,14 @@ export const ModelConfiguration = Schema.Struct({
 export type ModelConfiguration = typeof ModelConfiguration.Type
 
 export const ModelRateLimits = Schema.Struct({
-  requestsPerMinute: integer("Requests per minute in total; split by weight across endpoints and regions."),
-  tokensPerMinute: integer("Tokens per minute in total; split by weight across endpoints and regions."),
+  requestsPerMinute: integer(
+    "Requests per UTC minute in total; split by weight across endpoints and regions. A request over the limit is answered 429 (retry-after 60). Enforced only with loadBalancing.strategy round-robin or random (the proxy then routes each request to the least used deployment); with other strategies it is reported in FeaturesSupported and not applied.",
+  ),
+  tokensPerMinute: integer(
+    "Tokens per UTC minute in total; split by weight across endpoints and regions. Once the minute's tokens are used up requests are answered 429. Enforced only with loadBalancing.strategy round-robin or random, like requestsPerMinute.",
+  ),
   concurrentRequests: integer(
-    "Requests in flight at the same time in total; split by weight across endpoints and regions.",
+    "Requests in flight at the same time in total; split by weight across endpoints and regions. Further requests wait in the proxy until one finishes.",
   ),
 }).annotate({ description: "Rate limits of the model, enforced by the proxy (LM-8)." })
 export type ModelRateLimits = typeof ModelRateLimits.Type
