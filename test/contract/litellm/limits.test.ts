@@ -1,7 +1,8 @@
 /**
  * Contract: `spec.rateLimits` as rendered are enforced by the real, pinned LiteLLM proxy — requests over
  * the per-minute request or token limit are refused with HTTP 429 (and never reach the provider), and
- * the answer comes at once rather than after LiteLLM's 60 s retry-after.
+ * the answer comes at once rather than after LiteLLM's 60 s retry-after; requests beyond
+ * `concurrentRequests` wait in the proxy, so the provider never sees more at once.
  *
  * LiteLLM counts per UTC calendar minute, so each burst starts early in a minute (waiting for the clock,
  * not sleeping a fixed time) and is checked to have stayed inside it.
@@ -111,5 +112,25 @@ describe(`LiteLLM ${LITELLM_VERSION} enforces rendered rate limits`, () => {
     expect(passed).toBeGreaterThanOrEqual(1)
     expect(passed * 12).toBeLessThanOrEqual(30)
     expect(upstream.count("tpm")).toBe(passed)
+  })
+
+  it("concurrentRequests: the provider never sees more requests at once; the others wait and are answered", async () => {
+    const proxy = await startLiteLLM(
+      install.litellm,
+      render("parallel", {
+        provider: "openai-compatible",
+        modelName: "m-parallel",
+        endpoint: upstream.url("parallel"),
+        rateLimits: { concurrentRequests: 2 },
+      }).text,
+    )
+    running.push(proxy)
+    upstream.delay("parallel", 1500)
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => chat(proxy, "m-parallel", `parallel ${i}`)),
+    )
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200])
+    expect(upstream.count("parallel")).toBe(6)
+    expect(upstream.maxInFlight("parallel")).toBe(2)
   })
 })
