@@ -52,7 +52,11 @@ export const OPERATOR_POD_LABELS: Readonly<Record<string, string>> = {
   "app.kubernetes.io/name": "langop-operator",
 }
 
-export const ingressPolicyName = (model: string): string => `${model}-ingress`
+/**
+ * `<model>.ingress`: the dot keeps it apart from every egress policy, which is named after an agent, tool
+ * or model — DNS-1035 labels, which have no dots — so a model called `<x>-ingress` cannot collide with it.
+ */
+export const ingressPolicyName = (model: string): string => `${model}.ingress`
 
 export interface IngressRule {
   readonly from?: ReadonlyArray<NetworkPolicyPeer>

@@ -4,7 +4,7 @@
  * Guarantees:
  * - children (ConfigMap `<name>-model`, Deployment and Service `<name>`) are written by server-side apply
  *   (forced, under the configured field manager) only when they differ from the live object
- *   (common/apply.ts); the egress NetworkPolicy `<name>` and the ingress NetworkPolicy `<name>-ingress`
+ *   (common/apply.ts); the egress NetworkPolicy `<name>` and the ingress NetworkPolicy `<name>.ingress`
  *   only on a semantic difference (network/compare.ts, network/ingress.ts);
  * - a child controlled by another owner is never written (NameConflict, from decide; for the
  *   NetworkPolicy decided here the same way);

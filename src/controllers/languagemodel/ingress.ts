@@ -1,5 +1,5 @@
 /**
- * Step 8c of the LanguageModel reconcile: the proxy's ingress NetworkPolicy `<name>-ingress`
+ * Step 8c of the LanguageModel reconcile: the proxy's ingress NetworkPolicy `<name>.ingress`
  * (src/network/ingress.ts says whom it admits and why), owned by the model.
  *
  * Guarantees: written by server-side apply only on a semantic difference from the live object (so a

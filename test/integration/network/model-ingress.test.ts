@@ -106,7 +106,7 @@ beforeAll(async () => {
   }
   const proxy = await runningPod(kc, ns, commonLabels("LanguageModel", "gpt"))
   await vi.waitFor(async () => {
-    const r = await kubectl(["get", "networkpolicy", "gpt-ingress", "-n", ns, "-o", "json"])
+    const r = await kubectl(["get", "networkpolicy", "gpt.ingress", "-n", ns, "-o", "json"])
     expect(r.exitCode, r.stderr).toBe(0)
   }, poll)
   world = { kc, ns, otherNs, operatorNs, proxy, pods }

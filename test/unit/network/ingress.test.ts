@@ -32,7 +32,7 @@ describe("the ingress policy of a model proxy", () => {
       operator,
     )
     expect(policy.metadata).toEqual({
-      name: "gpt-ingress",
+      name: "gpt.ingress",
       namespace: "team",
       labels: {
         "app.kubernetes.io/managed-by": "language-operator",
