@@ -281,17 +281,22 @@ export interface ChatResult {
   readonly headers: Headers
 }
 
-/** One chat completion through the proxy (any key: the proxy has no master key, LM-10). */
+/** One chat completion through the proxy (by default with a dummy key: rendered proxies have no master key). */
 export const chat = async (
   proxy: RunningProxy,
   model: string,
   text: string,
   /** The OpenAI `user` field (usage attribution sends `<namespace>/<agent>`). */
   user?: string,
+  /** The bearer token sent; `null` sends no Authorization header. */
+  key: string | null = "sk-dummy-key-for-local-proxy",
 ): Promise<ChatResult> => {
   const r = await fetch(`${proxy.url}/v1/chat/completions`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: "Bearer sk-dummy-key-for-local-proxy" },
+    headers: {
+      "content-type": "application/json",
+      ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+    },
     body: JSON.stringify({
       model,
       messages: [{ role: "user", content: text }],
