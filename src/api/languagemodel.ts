@@ -89,10 +89,14 @@ export const ModelConfiguration = Schema.Struct({
 export type ModelConfiguration = typeof ModelConfiguration.Type
 
 export const ModelRateLimits = Schema.Struct({
-  requestsPerMinute: integer("Requests per minute in total; split by weight across endpoints and regions."),
-  tokensPerMinute: integer("Tokens per minute in total; split by weight across endpoints and regions."),
+  requestsPerMinute: integer(
+    "Requests per UTC minute in total; split by weight across endpoints and regions. A request over the limit is answered 429 (retry-after 60). Enforced only with loadBalancing.strategy round-robin or random (the proxy then routes each request to the least used deployment); with other strategies it is reported in FeaturesSupported and not applied.",
+  ),
+  tokensPerMinute: integer(
+    "Tokens per UTC minute in total; split by weight across endpoints and regions. Once the minute's tokens are used up requests are answered 429. Enforced only with loadBalancing.strategy round-robin or random, like requestsPerMinute.",
+  ),
   concurrentRequests: integer(
-    "Requests in flight at the same time in total; split by weight across endpoints and regions.",
+    "Requests in flight at the same time in total; split by weight across endpoints and regions. Further requests wait in the proxy until one finishes.",
   ),
 }).annotate({ description: "Rate limits of the model, enforced by the proxy (LM-8)." })
 export type ModelRateLimits = typeof ModelRateLimits.Type
@@ -255,13 +259,16 @@ export type ModelRegion = typeof ModelRegion.Type
 export const LanguageModelSpec = Schema.Struct({
   provider: described(
     ModelProvider,
-    "Provider of the model. openai-compatible and azure require endpoint; custom without endpoint is a warning (modelName is then LiteLLM's provider/model).",
+    "Provider of the model. openai-compatible and azure need a URL for every deployment (endpoint, loadBalancing.endpoints or enabled regions with an endpoint); custom without endpoint is a warning (modelName is then LiteLLM's provider/model).",
   ),
   modelName: described(
     NonEmptyString,
     "The provider's model id (e.g. gpt-4o-mini), at least 1 character; agents and clients request the model under this name.",
   ),
-  endpoint: optional(Schema.String, `API base URL; required for openai-compatible and azure. ${URL_RULE}`),
+  endpoint: optional(
+    Schema.String,
+    `API base URL of the primary deployment. Required for openai-compatible and azure unless loadBalancing.endpoints is non-empty (its entries replace the primary deployment) or an enabled region has an endpoint (the regions then are the deployments). ${URL_RULE}`,
+  ),
   apiKeySecretRef: optional(
     SecretReference,
     "Secret with the API key, in the model's namespace (key defaults to api-key). For bedrock the whole Secret becomes environment variables; for vertex the key holds a service-account JSON.",

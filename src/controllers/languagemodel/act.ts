@@ -4,7 +4,8 @@
  * Guarantees:
  * - children (ConfigMap `<name>-model`, Deployment and Service `<name>`) are written by server-side apply
  *   (forced, under the configured field manager) only when they differ from the live object
- *   (common/apply.ts); the NetworkPolicy `<name>` only on a semantic difference (network/compare.ts);
+ *   (common/apply.ts); the egress NetworkPolicy `<name>` and the ingress NetworkPolicy `<name>.ingress`
+ *   only on a semantic difference (network/compare.ts, network/ingress.ts);
  * - a child controlled by another owner is never written (NameConflict, from decide; for the
  *   NetworkPolicy decided here the same way);
  * - the finalizer is added/removed by JSON patch with a resourceVersion test; on deletion the ConfigMap is
@@ -22,6 +23,7 @@ import type { KubeObject } from "../../kube/objects.ts"
 import { Builtin, Langop } from "../../kube/resources.ts"
 import { fqdnPolicyName } from "../../network/cilium.ts"
 import { policiesEquivalent } from "../../network/compare.ts"
+import type { OperatorPeer } from "../../network/ingress.ts"
 import type { EgressPolicyResult } from "../../network/policy.ts"
 import type { EgressSettings } from "../../network/settings.ts"
 import { Reconciled, type ReconcileResult } from "../../runtime/controller.ts"
@@ -33,6 +35,7 @@ import { controllerRef, ownershipOf } from "../common/ownership.ts"
 import { addFinalizer, applyStatus, referenceTo, removeFinalizer } from "../common/self.ts"
 import { decide } from "./decide.ts"
 import { egressRequestOf, gatherEgress, type LiveChildren, ROLE_RESOURCE, type Role } from "./gather.ts"
+import { ingressStep } from "./ingress.ts"
 import type { ApplyOutcome, ChildKind, ModelInput } from "./input.ts"
 import type { DeploymentView } from "./status.ts"
 import { configMapName } from "./workload.ts"
@@ -43,6 +46,8 @@ export interface ActOptions {
   /** DNS refresh interval: requeue delay and grace period when the policy has DNS-derived peers. */
   readonly dnsRefresh: Duration.Input
   readonly egress: EgressSettings
+  /** The operator's Pods, admitted by each proxy's ingress policy while the operator probes proxies. */
+  readonly operatorPeer: OperatorPeer | undefined
 }
 
 const ROLE_OF: Readonly<Record<ChildKind, Role>> = {
@@ -194,9 +199,11 @@ export const act = Effect.fn("languagemodel.act")(function* (
     requeueForDns = egress.requeueForDns
     const np = yield* applyNetworkPolicy(input, live.networkPolicy, egress, options.fieldManager)
     const fqdn = yield* fqdnStep(model, egress, options)
-    network = [fqdn?.condition ?? np.condition, egress.condition]
+    const ingress = yield* ingressStep(model, options.operatorPeer, options.fieldManager)
+    network = [ingress.condition ?? fqdn?.condition ?? np.condition, egress.condition]
     if (np.failure !== undefined) failures.push(np.failure)
     if (fqdn !== undefined) failures.push(fqdn.failure)
+    if (ingress.failure !== undefined) failures.push(ingress.failure)
   }
 
   const first = failures[0]

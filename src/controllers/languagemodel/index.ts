@@ -5,7 +5,8 @@
  * NetworkPolicy — owned, so drift is repaired and Deployment status changes update the model's status);
  * the proxy Pods (failure detection); another LanguageModel of the namespace appearing, disappearing or
  * changing its spec (fallback resolution and cycle detection read every model of the namespace, so all
- * models there with fallbacks are enqueued); a Secret it reads (API key, shared-Redis password).
+ * models there with fallbacks are enqueued); a Secret it reads (API key, shared-Redis password); an agent,
+ * client or model whose references to it change (its ingress policy admits exactly those, consumers.ts).
  * Timers: the dependency wait while a Secret is missing, the DNS refresh while the policy has DNS-derived
  * peers, and the metrics/health intervals when those settings are on (decide.ts); the scrape and poll
  * themselves are made during gather (probe.ts), at most once per interval per model.
@@ -13,6 +14,7 @@
 import { Duration, Effect, Result } from "effect"
 import type { LanguageModel } from "../../api/languagemodel.ts"
 import { keyOf } from "../../kube/objects.ts"
+import { OPERATOR_POD_LABELS } from "../../network/ingress.ts"
 import { egressSettingsFrom } from "../../network/settings.ts"
 import {
   defineController,
@@ -25,6 +27,14 @@ import {
 import { managedPodSource, podOwnerOf, secretSource } from "../../runtime/sources.ts"
 import type { SettingsShape } from "../../settings.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
+import {
+  agentModelKeys,
+  chainingModelsSource,
+  clientModelKeys,
+  consumingAgentsSource,
+  consumingClientsSource,
+  fallbackTargetKeys,
+} from "./consumers.ts"
 import { childSources, FALLBACK_INDEX, gather, modelsSource, SECRET_INDEX } from "./gather.ts"
 import type { ModelSettings } from "./input.ts"
 import { type ProbeOptions, type ProxyUrl, serviceProxyUrl } from "./probe.ts"
@@ -92,6 +102,10 @@ export const languageModelController = (given: ModelControllerOptions) => {
             ),
         peerSpecChanged,
       ),
+      // Ingress policy: a reference to a model appearing, changing or going changes who may call it.
+      watches(consumingAgentsSource, agentModelKeys),
+      watches(consumingClientsSource, clientModelKeys),
+      watches(chainingModelsSource, fallbackTargetKeys),
       watches(secretSource, (s, informers) =>
         informers
           .cache(models)
@@ -136,6 +150,7 @@ export const modelControllerOptionsFromSettings = (
     | "sharedRedisPasswordSecret"
     | "otlpEndpoint"
     | "usageAttribution"
+    | "operatorNamespace"
   >,
 ): Result.Result<ModelControllerOptions, string> =>
   Result.flatMap(egressSettingsFrom(s), (egress) =>
@@ -143,6 +158,11 @@ export const modelControllerOptionsFromSettings = (
       fieldManager: s.fieldManager,
       dnsRefresh: s.dnsRefreshInterval,
       egress,
+      // Only while the operator itself calls proxies (metrics, health, usage attribution) may it reach them.
+      operatorPeer:
+        s.modelMetricsScrape || s.modelHealthPolling || s.usageAttribution
+          ? { namespace: s.operatorNamespace, podLabels: OPERATOR_POD_LABELS }
+          : undefined,
       settings: {
         proxyImage: s.modelProxyImage,
         proxyMode: s.modelProxyMode,

@@ -20,9 +20,18 @@
  * - with `strategy: weighted` every deployment of the model carries a `weight` (regions and the primary
  *   weigh 100), because LiteLLM weighs missing weights as 0; when all weights are 0 they are left out
  *   (LiteLLM would divide by zero) and that is reported;
- * - `allowed_fails`/`cooldown_time` are rendered only while health checks are enabled.
+ * - `allowed_fails`/`cooldown_time` are rendered only while health checks are enabled;
+ * - `rateLimits.requestsPerMinute`/`tokensPerMinute`: LiteLLM's shuffle, least-busy and latency routers
+ *   read a deployment's `rpm`/`tpm` only as pick weights; only `usage-based-routing-v2` refuses a request
+ *   (HTTP 429, `retry-after: 60`) once every deployment has used its per-minute share. So with limits and
+ *   strategy round-robin or random (both approximations already) the proxy routes by usage; with
+ *   weighted, least-connections or latency-based the limits cannot be enforced beside the strategy, are
+ *   not rendered and are reported. Its router admits a deployment only while `used + 1 < rpm`, so the
+ *   rendered `rpm` is the share + 1 (exactly `share` requests per minute pass). A request over the limit
+ *   is not retried by the proxy (it would wait for the next minute) unless `retryPolicy` lists 429.
  */
 import type { LanguageModelSpec, ModelRegion } from "../../api/languagemodel.ts"
+import { primaryDeployment } from "../../domain/languagemodel-deployments.ts"
 import {
   API_KEY_ENV,
   apiBase,
@@ -195,7 +204,8 @@ const ownDeployments = (input: RenderInput, issues: Array<FeatureIssue>): Readon
         },
       })
     })
-  else out.push({ id: `${name}-primary`, weight: 100, params: base })
+  else if (primaryDeployment(spec)._tag === "Primary")
+    out.push({ id: `${name}-primary`, weight: 100, params: base })
   for (const r of regions) {
     const hasEndpoint = r.endpoint !== undefined && r.endpoint !== ""
     const regional: Params = {}
@@ -223,6 +233,20 @@ const ownDeployments = (input: RenderInput, issues: Array<FeatureIssue>): Readon
   return out
 }
 
+/** LiteLLM's router that enforces per-deployment `rpm`/`tpm` (the others only weigh picks by them). */
+const ENFORCING_ROUTER = "usage-based-routing-v2"
+/** Strategies that may be replaced by {@link ENFORCING_ROUTER}: they ask for no particular pick order. */
+const REPLACEABLE_STRATEGIES: ReadonlySet<string> = new Set(["round-robin", "random"])
+
+/** Whether `rateLimits` asks for per-minute limits and whether LiteLLM can enforce them beside the strategy. */
+export const perMinuteLimits = (spec: LanguageModelSpec): "none" | "enforced" | "unenforceable" => {
+  const limits = spec.rateLimits
+  if (limits?.requestsPerMinute === undefined && limits?.tokensPerMinute === undefined) return "none"
+  return REPLACEABLE_STRATEGIES.has(spec.loadBalancing?.strategy ?? "round-robin")
+    ? "enforced"
+    : "unenforceable"
+}
+
 /** Rate limits split by weight, weights for the weighted strategy, `model_info`. */
 const finishDeployments = (
   input: RenderInput,
@@ -234,8 +258,15 @@ const finishDeployments = (
   const weights = own.map((d) => d.weight)
   const share = (limit: number | undefined) =>
     limit === undefined ? own.map(() => undefined) : splitLimit(limit, weights)
-  const rpm = share(limits?.requestsPerMinute)
-  const tpm = share(limits?.tokensPerMinute)
+  const perMinute = perMinuteLimits(spec)
+  if (perMinute === "unenforceable")
+    issues.push({
+      reason: "PartiallySupported",
+      message: `rateLimits.requestsPerMinute and tokensPerMinute are not enforced with loadBalancing.strategy ${spec.loadBalancing?.strategy}: LiteLLM enforces them only with its usage-based routing, which would replace that strategy; use round-robin or random to enforce them`,
+    })
+  const enforced = perMinute === "enforced"
+  const rpm = enforced ? share(limits?.requestsPerMinute).map((n) => (n === undefined ? n : n + 1)) : []
+  const tpm = enforced ? share(limits?.tokensPerMinute) : []
   const parallel = share(limits?.concurrentRequests)
   const weighted = (spec.loadBalancing?.strategy ?? "round-robin") === "weighted"
   const allZero = weights.every((w) => w === 0)
@@ -308,7 +339,17 @@ const routerSettings = (input: RenderInput, issues: Array<FeatureIssue>): Params
   const lb = spec.loadBalancing
   const health = lb?.healthCheck?.enabled === true ? lb.healthCheck : undefined
   const retry = spec.retryPolicy
-  const out: Params = { routing_strategy: ROUTING[lb?.strategy ?? "round-robin"] ?? "simple-shuffle" }
+  const enforced = perMinuteLimits(spec) === "enforced"
+  const out: Params = {
+    routing_strategy: enforced
+      ? ENFORCING_ROUTER
+      : (ROUTING[lb?.strategy ?? "round-robin"] ?? "simple-shuffle"),
+  }
+  // A request over the limit fails with a RateLimitError, which LiteLLM would otherwise retry after the
+  // error's retry-after (60 s): the caller would hang instead of getting the 429. Listed codes render a
+  // whole policy below (429 retried only when listed); otherwise only this class is set, so every other
+  // error keeps `num_retries`.
+  if (enforced && retry?.retryableStatusCodes === undefined) out.retry_policy = { RateLimitErrorRetries: 0 }
   if (retry !== undefined) {
     out.num_retries = retry.maxAttempts
     const backoff = durationSeconds(retry.initialBackoff)

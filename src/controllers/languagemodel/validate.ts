@@ -7,6 +7,7 @@
  * not here: it has its own reason (`CrossNamespaceSecretUnsupported`, see decide.ts).
  */
 import type { LanguageModelSpec } from "../../api/languagemodel.ts"
+import { ENDPOINT_RULE, missingEndpoint } from "../../domain/languagemodel-deployments.ts"
 import { isDns1035Label } from "../../domain/names.ts"
 import { RESERVED_PARAMETERS } from "./litellm-mapping.ts"
 
@@ -50,10 +51,13 @@ export const validateModel = (name: string, spec: LanguageModelSpec): ModelValid
 
   const errors: Array<ValidationIssue> = []
   const warnings: Array<ValidationIssue> = []
-  const hasEndpoint = spec.endpoint !== undefined && spec.endpoint !== ""
-  if (!hasEndpoint && (spec.provider === "openai-compatible" || spec.provider === "azure"))
-    errors.push({ path: "spec.endpoint", message: `required for provider ${spec.provider}` })
-  if (!hasEndpoint && spec.provider === "custom")
+  const missing = missingEndpoint(spec)
+  if (missing === "required")
+    errors.push({
+      path: "spec.endpoint",
+      message: `required for provider ${spec.provider}: ${ENDPOINT_RULE}`,
+    })
+  if (missing === "warn")
     warnings.push({
       path: "spec.endpoint",
       message: "provider custom without endpoint: modelName must be a LiteLLM provider/model that needs none",

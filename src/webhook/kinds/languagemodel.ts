@@ -10,6 +10,7 @@
 import { Effect } from "effect"
 import { LanguageModel } from "../../api/languagemodel.ts"
 import { EgressRules, egressFindings } from "../../domain/egress.ts"
+import { ENDPOINT_RULE, missingEndpoint } from "../../domain/languagemodel-deployments.ts"
 import { effectiveName, isDns1035Label } from "../../domain/names.ts"
 import {
   CommonRules,
@@ -24,7 +25,7 @@ import { allFindings, checkReference, type KindAdmission, type ValidationInput }
 
 export const ModelRules = defineRules("languagemodel", {
   nameService: { severity: "deny", text: "metadata.name is a DNS-1035 label (it names Service <name>)" },
-  endpointRequired: { severity: "deny", text: "providers openai-compatible and azure have an endpoint" },
+  endpointRequired: { severity: "deny", text: ENDPOINT_RULE },
   endpointMissing: {
     severity: "warn",
     text: "provider custom without endpoint relies on LiteLLM's provider/model routing (LM-6)",
@@ -92,11 +93,16 @@ export const staticModelFindings = (model: LanguageModel, namespace: string): Re
       ),
     )
   const endpoint = spec.endpoint === "" ? undefined : spec.endpoint
-  if (endpoint === undefined && (spec.provider === "openai-compatible" || spec.provider === "azure"))
+  const missing = missingEndpoint(spec)
+  if (missing === "required")
     out.push(
-      finding(ModelRules.endpointRequired, "spec.endpoint", `is required for provider ${spec.provider}`),
+      finding(
+        ModelRules.endpointRequired,
+        "spec.endpoint",
+        `is required for provider ${spec.provider}: ${ENDPOINT_RULE}`,
+      ),
     )
-  if (endpoint === undefined && spec.provider === "custom")
+  if (missing === "warn")
     out.push(
       finding(
         ModelRules.endpointMissing,

@@ -38,6 +38,10 @@ export interface FakeUpstream {
   readonly requests: ReadonlyArray<UpstreamRequest>
   /** Make every chat request to `label` answer `status` (undefined: answer normally again). */
   readonly fail: (label: string, status: number | undefined, body?: unknown) => void
+  /** Hold every chat answer for `label` this long (undefined: answer at once). */
+  readonly delay: (label: string, ms: number | undefined) => void
+  /** Most chat requests for `label` that were in flight at the same time. */
+  readonly maxInFlight: (label: string) => number
   readonly reset: () => void
   readonly close: () => Promise<void>
 }
@@ -54,6 +58,9 @@ export const startFakeUpstream = async (): Promise<FakeUpstream> => {
   const requests: Array<UpstreamRequest> = []
   const counts = new Map<string, number>()
   const failures = new Map<string, { status: number; body: unknown }>()
+  const delays = new Map<string, number>()
+  const inFlight = new Map<string, number>()
+  const peaks = new Map<string, number>()
   let sequence = 0
   const bump = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1)
 
@@ -79,6 +86,12 @@ export const startFakeUpstream = async (): Promise<FakeUpstream> => {
       bump(`${label}:${model}`)
       const failure = failures.get(label)
       if (failure !== undefined) return send(failure.status, failure.body)
+      const now = (inFlight.get(label) ?? 0) + 1
+      inFlight.set(label, now)
+      peaks.set(label, Math.max(peaks.get(label) ?? 0, now))
+      const hold = delays.get(label)
+      if (hold !== undefined) await new Promise((r) => setTimeout(r, hold))
+      inFlight.set(label, (inFlight.get(label) ?? 1) - 1)
       sequence += 1
       return send(200, {
         id: `chatcmpl-fake-${sequence}`,
@@ -111,10 +124,18 @@ export const startFakeUpstream = async (): Promise<FakeUpstream> => {
       if (status === undefined) failures.delete(label)
       else failures.set(label, { status, body })
     },
+    delay: (label, ms) => {
+      if (ms === undefined) delays.delete(label)
+      else delays.set(label, ms)
+    },
+    maxInFlight: (label) => peaks.get(label) ?? 0,
     reset: () => {
       requests.length = 0
       counts.clear()
       failures.clear()
+      delays.clear()
+      inFlight.clear()
+      peaks.clear()
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -260,17 +281,22 @@ export interface ChatResult {
   readonly headers: Headers
 }
 
-/** One chat completion through the proxy (any key: the proxy has no master key, LM-10). */
+/** One chat completion through the proxy (by default with a dummy key: rendered proxies have no master key). */
 export const chat = async (
   proxy: RunningProxy,
   model: string,
   text: string,
   /** The OpenAI `user` field (usage attribution sends `<namespace>/<agent>`). */
   user?: string,
+  /** The bearer token sent; `null` sends no Authorization header. */
+  key: string | null = "sk-dummy-key-for-local-proxy",
 ): Promise<ChatResult> => {
   const r = await fetch(`${proxy.url}/v1/chat/completions`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: "Bearer sk-dummy-key-for-local-proxy" },
+    headers: {
+      "content-type": "application/json",
+      ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+    },
     body: JSON.stringify({
       model,
       messages: [{ role: "user", content: text }],

@@ -96,7 +96,9 @@ const snapshotNamespace = async (namespace: string): Promise<string> => {
   const dir = await mkdtemp(join(tmpdir(), "netpol-"))
   await writeFile(
     join(dir, "objects.yaml"),
-    docs.map((d) => stringify(JSON.parse(JSON.stringify(d)))).join("---\n"),
+    // client-node's models name an ingress rule's `from` `_from`; the analyzer reads the wire name (without
+    // this, every ingress rule would read as "from anywhere").
+    docs.map((d) => stringify(JSON.parse(JSON.stringify(d).replaceAll('"_from":', '"from":')))).join("---\n"),
   )
   return dir
 }

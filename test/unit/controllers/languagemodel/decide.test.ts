@@ -465,7 +465,11 @@ describe("status bookkeeping", () => {
   it("entering Error emits a Warning event", () => {
     const d = decide(input({ model: model({ provider: "azure" }, {}, decide(input()).status) }))
     expect(d.events).toEqual([
-      { type: "Warning", reason: "InvalidSpec", note: "Error: spec.endpoint: required for provider azure" },
+      {
+        type: "Warning",
+        reason: "InvalidSpec",
+        note: "Error: spec.endpoint: required for provider azure: providers openai-compatible and azure need a URL for every deployment: set spec.endpoint, or list loadBalancing.endpoints, or give an enabled regions[] entry an endpoint",
+      },
     ])
   })
 })

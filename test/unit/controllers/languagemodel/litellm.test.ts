@@ -260,12 +260,59 @@ describe("model_list", () => {
       d.litellm_params.tpm,
       d.litellm_params.max_parallel_requests,
     ])
+    // rpm is the share + 1: LiteLLM's usage-based router admits a deployment only while used + 1 < rpm.
     expect(shares).toEqual([
-      [60, 600, 2],
-      [20, 200, 1],
-      [20, 200, 1],
+      [61, 600, 2],
+      [21, 200, 1],
+      [21, 200, 1],
     ])
-    expect(params({ rateLimits: { requestsPerMinute: 60 } }).rpm).toBe(60)
+    expect(params({ rateLimits: { requestsPerMinute: 60 } }).rpm).toBe(61)
+  })
+
+  it.each([
+    ["round-robin", "usage-based-routing-v2", true],
+    ["random", "usage-based-routing-v2", true],
+    ["weighted", "simple-shuffle", false],
+    ["least-connections", "least-busy", false],
+    ["latency-based", "latency-based-routing", false],
+  ])("per-minute limits with strategy %s: router %s, enforced %s", (strategy, router, enforced) => {
+    const fields = {
+      rateLimits: { requestsPerMinute: 10, tokensPerMinute: 500, concurrentRequests: 2 },
+      loadBalancing: { strategy },
+    }
+    const r = render(fields)
+    const c = cfg(r)
+    expect(c.router_settings.routing_strategy).toBe(router)
+    const p = c.model_list[0].litellm_params
+    expect([p.rpm, p.tpm, p.max_parallel_requests]).toEqual(
+      enforced ? [11, 500, 2] : [undefined, undefined, 2],
+    )
+    // Over the limit the caller gets the 429 at once instead of a retry after LiteLLM's 60 s retry-after.
+    expect(c.router_settings.retry_policy).toEqual(enforced ? { RateLimitErrorRetries: 0 } : undefined)
+    expect(r.issues).toEqual(
+      enforced
+        ? []
+        : [
+            {
+              reason: "PartiallySupported",
+              message: `rateLimits.requestsPerMinute and tokensPerMinute are not enforced with loadBalancing.strategy ${strategy}: LiteLLM enforces them only with its usage-based routing, which would replace that strategy; use round-robin or random to enforce them`,
+            },
+          ],
+    )
+  })
+
+  it("per-minute limits keep a retry policy that lists 429 (requests over the limit then wait for the next minute)", () => {
+    const retryPolicy = { maxAttempts: 2, retryableStatusCodes: [429, 503] }
+    const c = cfg(render({ rateLimits: { requestsPerMinute: 10 }, retryPolicy }))
+    expect(c.router_settings.retry_policy.RateLimitErrorRetries).toBe(2)
+    const without = cfg(render({ rateLimits: { requestsPerMinute: 10 }, retryPolicy: { maxAttempts: 2 } }))
+    expect(without.router_settings).toMatchObject({
+      num_retries: 2,
+      retry_policy: { RateLimitErrorRetries: 0 },
+    })
+    expect(cfg(render({ rateLimits: { concurrentRequests: 3 } })).router_settings.routing_strategy).toBe(
+      "simple-shuffle",
+    )
   })
 
   it("regions: enabled only, by priority then list order, endpoint or provider parameter, else reported", () => {

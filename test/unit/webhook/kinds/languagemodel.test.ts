@@ -23,12 +23,16 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "openai-compatible and azure need an endpoint",
     object: m({ provider: "openai-compatible" }),
-    deny: ["spec.endpoint: is required for provider openai-compatible"],
+    deny: [
+      "spec.endpoint: is required for provider openai-compatible: providers openai-compatible and azure need a URL for every deployment: set spec.endpoint, or list loadBalancing.endpoints, or give an enabled regions[] entry an endpoint",
+    ],
   },
   {
     name: "azure without endpoint and without api_version",
     object: m({ provider: "azure", endpoint: "" }),
-    deny: ["spec.endpoint: is required for provider azure"],
+    deny: [
+      "spec.endpoint: is required for provider azure: providers openai-compatible and azure need a URL for every deployment: set spec.endpoint, or list loadBalancing.endpoints, or give an enabled regions[] entry an endpoint",
+    ],
     warn: [
       "spec.configuration.additionalParameters: has no api_version; Azure OpenAI requests usually need one",
     ],
