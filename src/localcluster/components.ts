@@ -76,6 +76,8 @@ export const apiserverArgs = (ports: Ports, pki: Pki): ReadonlyArray<string> => 
   `--kubelet-client-certificate=${pki.admin.cert}`,
   `--kubelet-client-key=${pki.admin.key}`,
   "--enable-aggregator-routing=true",
+  // A real node's name resolves nowhere: reach kubelets at the InternalIP they report.
+  "--kubelet-preferred-address-types=InternalIP",
   "--allow-privileged=true",
   // Default admission plugins (incl. ServiceAccount, Mutating/ValidatingAdmissionWebhook): the
   // operator's webhooks are called at https://127.0.0.1:<port>/… through `clientConfig.url`.

@@ -7,7 +7,17 @@
 // To add an image (the operator, LiteLLM), add an entry to `nodeImages`: a reference, the layer
 // directories to assemble and the runtime config.
 import { execFileSync } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { createHash } from "node:crypto"
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { type ImageBuildError, type ImageRuntimeConfig, writeOciArchive } from "./oci.ts"
@@ -22,7 +32,7 @@ export const nodeBin = (b: NodeBuild, name: string): string => join(b.dir, "bin"
 export interface NodeImage {
   /** Short reference, as Pods name it. */
   readonly reference: string
-  /** Archive file name below `<build>/images/`. */
+  /** Archive name below `<build>/images/` (the file also carries a hash of the definition). */
   readonly file: string
   /** Fills the (empty) root filesystem directory. */
   readonly populate: (rootfs: string, build: NodeBuild) => void
@@ -36,7 +46,9 @@ const etcFiles = (rootfs: string) => {
     "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nnonroot:x:65532:65532:nonroot:/home/nonroot:/bin/false\n",
   )
   writeFileSync(join(rootfs, "etc", "group"), "root:x:0:\nnogroup:x:65534:\nnonroot:x:65532:\n")
-  mkdirSync(join(rootfs, "tmp"), { recursive: true, mode: 0o1777 })
+  mkdirSync(join(rootfs, "tmp"), { recursive: true })
+  // Sticky and world-writable, as every /tmp (mkdir's mode would be cut by the umask).
+  chmodSync(join(rootfs, "tmp"), 0o1777)
 }
 
 export const pauseImage: NodeImage = {
@@ -81,7 +93,12 @@ export const ensureImageArchive = (
 ): Effect.Effect<string, ImageBuildError> =>
   Effect.gen(function* () {
     const dir = join(build.dir, "images")
-    const out = join(dir, image.file)
+    // The binaries are fixed per build dir; the definition is not, so it is part of the name.
+    const definition = createHash("sha256")
+      .update(JSON.stringify([image.reference, image.config, image.populate.toString()]))
+      .digest("hex")
+      .slice(0, 12)
+    const out = join(dir, image.file.replace(/\.tar$/, `-${definition}.tar`))
     if (existsSync(out)) return out
     mkdirSync(dir, { recursive: true })
     const rootfs = mkdtempSync(join(dir, ".rootfs-"))

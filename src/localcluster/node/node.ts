@@ -58,6 +58,8 @@ export interface RealNodeOptions {
 export interface RealNodeInfo {
   readonly nodeName: string
   readonly nodeIp: string
+  /** Host end of the node's veth link. */
+  readonly hostIp: string
   readonly podCidr: string
   readonly netns: string
   readonly dir: string
@@ -268,6 +270,18 @@ export const startRealNode = (
       procs,
       timeouts.node,
     )
+    const apply = (what: string, manifest: string) =>
+      admin(
+        ["apply", "--server-side", "--force-conflicts", "--field-manager=langop-localcluster", "-f", "-"],
+        manifest,
+      ).pipe(
+        Effect.flatMap((r) =>
+          r.exitCode === 0
+            ? Effect.void
+            : Effect.fail(new ClusterStartError({ component: what, message: r.stderr.trim(), logs: "" })),
+        ),
+      )
+    yield* apply("kubernetes EndpointSlice", apiserverEndpointSlice(plan.nodeIp, apiPort))
     yield* start("kube-proxy", inNode(nodeBin(build, "kube-proxy"), kubeProxyArgs(dirs)))
     yield* awaitReady(
       "kube-proxy",
@@ -289,18 +303,6 @@ export const startRealNode = (
       timeouts.daemon,
     )
 
-    const apply = (what: string, manifest: string) =>
-      admin(
-        ["apply", "--server-side", "--force-conflicts", "--field-manager=langop-localcluster", "-f", "-"],
-        manifest,
-      ).pipe(
-        Effect.flatMap((r) =>
-          r.exitCode === 0
-            ? Effect.void
-            : Effect.fail(new ClusterStartError({ component: what, message: r.stderr.trim(), logs: "" })),
-        ),
-      )
-    yield* apply("kubernetes EndpointSlice", apiserverEndpointSlice(plan.nodeIp, apiPort))
     yield* apply("CoreDNS", corednsManifests(`docker.io/${corednsImage.reference}`))
     yield* awaitReady(
       "CoreDNS",
@@ -323,6 +325,7 @@ export const startRealNode = (
     return {
       nodeName,
       nodeIp: plan.nodeIp,
+      hostIp: plan.hostIp,
       podCidr: plan.podCidr,
       netns: plan.netns,
       dir,

@@ -2,7 +2,8 @@
 # Builds what a real node beside the kwok nodes runs (`npm run cluster:up -- --real-node`):
 # kubelet and kube-proxy (k8s.io/kubernetes, same version as the control plane), containerd with its
 # runc shim and ctr, runc, the CNI plugins bridge/host-local/loopback/portmap, CoreDNS (only the
-# plugins a cluster DNS needs) and the pause process; and stages busybox-static from Debian for the
+# plugins a cluster DNS needs), the pause process and nsproxy (forwards the API server into the
+# node's network namespace); and stages busybox-static from Debian for the
 # images' shell and `nc`.
 #
 # Same contract as ../build.sh:
@@ -10,7 +11,7 @@
 # - the result lives outside the repo in ${XDG_CACHE_HOME:-$HOME/.cache}/langop-testnode/<key>, where
 #   <key> hashes every input (each module's go.mod/go.sum and sources, versions.env, this script);
 # - a dir is published (atomic rename) only once complete; concurrent callers serialise on a lock.
-# Layout: bin/{kubelet,kube-proxy,containerd,containerd-shim-runc-v2,ctr,runc,coredns,pause},
+# Layout: bin/{kubelet,kube-proxy,containerd,containerd-shim-runc-v2,ctr,runc,coredns,pause,nsproxy},
 # cni/{bridge,host-local,loopback,portmap}, busybox/busybox, VERSIONS (what was built).
 #
 # Host prerequisites (Debian): libseccomp-dev (runc is linked statically against libseccomp, so the
@@ -25,7 +26,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 log() { printf '[node:build] %s\n' "$*" >&2; }
 
-modules="kube containerd runc cni coredns pause"
+modules="kube containerd runc cni coredns pause nsproxy"
 key="$(
   for m in $modules; do cat "$here/$m/go.mod"; [ -f "$here/$m/go.sum" ] && cat "$here/$m/go.sum"; cat "$here/$m"/*.go 2>/dev/null || true; done
   cat "$here/versions.env" "$here/../versions.env" "$here/build.sh"
@@ -112,6 +113,7 @@ export CGO_ENABLED=0
   github.com/containernetworking/plugins/plugins/main/loopback github.com/containernetworking/plugins/plugins/meta/portmap)
 (cd "$here/coredns" && gobuild "CoreDNS v$COREDNS_VERSION" -ldflags "-s -w" -o "$tmp/bin/coredns" .)
 (cd "$here/pause" && gobuild pause -ldflags "-s -w" -o "$tmp/bin/pause" .)
+(cd "$here/nsproxy" && gobuild nsproxy -ldflags "-s -w" -o "$tmp/bin/nsproxy" .)
 
 # busybox-static: a shell, nc and nslookup for the images (unpacked, never installed on the host).
 log "fetching busybox-static from Debian"
@@ -128,7 +130,7 @@ log "fetching busybox-static from Debian"
   rm -rf unpacked "$deb"
 )
 
-for b in bin/kubelet bin/kube-proxy bin/containerd bin/containerd-shim-runc-v2 bin/ctr bin/runc bin/coredns bin/pause \
+for b in bin/kubelet bin/kube-proxy bin/containerd bin/containerd-shim-runc-v2 bin/ctr bin/runc bin/coredns bin/pause bin/nsproxy \
   cni/bridge cni/host-local cni/loopback cni/portmap busybox/busybox; do
   [ -x "$tmp/$b" ] || { log "missing $b after build"; exit 1; }
 done
