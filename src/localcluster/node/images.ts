@@ -81,7 +81,8 @@ export const debugImage: NodeImage = {
     const applets = execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n")
     for (const a of applets) if (a !== "" && a !== "busybox") symlinkSync("busybox", join(bin, a))
   },
-  config: { entrypoint: ["/bin/sh"], env: ["PATH=/bin"] },
+  // A command, not an entrypoint: `kubectl run … -- sleep 3600` then runs `sleep 3600`, as with busybox.
+  config: { cmd: ["/bin/sh"], env: ["PATH=/bin"] },
 }
 
 export const nodeImages: ReadonlyArray<NodeImage> = [pauseImage, corednsImage, debugImage]
