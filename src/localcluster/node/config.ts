@@ -116,14 +116,17 @@ export const kubeletSysctls: ReadonlyArray<{ readonly path: string; readonly val
 
 const toml = (v: string) => JSON.stringify(v)
 
-/** containerd 2.x config (version 3): every path below the node's dir, CRI on runc with cgroupfs. */
+/** containerd 2.4 config (version 4): every path below the node's dir, CRI on runc with cgroupfs. */
 export const containerdConfigToml = (
   dirs: NodeDirs,
   opts: { readonly runc: string; readonly sandboxImage: string },
 ): string =>
-  `version = 3
+  `version = 4
 root = ${toml(dirs.containerdRoot)}
 state = ${toml(dirs.containerdState)}
+temp = ${toml(`${dirs.root}/containerd/tmp`)}
+# The default imports /etc/containerd/conf.d/*.toml: nothing of the machine's containerd may apply here.
+imports = []
 # Plugins that would open sockets or directories outside the node's dir, or need kernel features
 # this node does not use.
 disabled_plugins = [
@@ -136,17 +139,27 @@ disabled_plugins = [
   "io.containerd.snapshotter.v1.erofs",
 ]
 
-[grpc]
+[plugins.'io.containerd.server.v1.grpc']
   address = ${toml(dirs.containerdSocket)}
 
-[ttrpc]
+[plugins.'io.containerd.server.v1.ttrpc']
   address = ${toml(`${dirs.containerdSocket}.ttrpc`)}
 
-[debug]
+[plugins.'io.containerd.server.v1.grpc-tcp']
   address = ""
 
-[metrics]
+[plugins.'io.containerd.server.v1.debug']
   address = ""
+
+[plugins.'io.containerd.server.v1.metrics']
+  address = ""
+
+# The shims' sockets stay at their default, /run/containerd/s/<hash>: a path below the node's dir
+# would exceed the 108-byte limit of a socket path, and /run is the node's own (a tmpfs in its
+# mount namespace).
+
+[plugins.'io.containerd.image-verifier.v1.bindir']
+  bin_dir = ${toml(`${dirs.root}/containerd/image-verifier`)}
 
 [plugins.'io.containerd.internal.v1.opt']
   path = ${toml(`${dirs.root}/containerd/opt`)}

@@ -61,7 +61,9 @@ describe("node configuration files", () => {
       runc: "/cache/node/bin/runc",
       sandboxImage: "docker.io/langop/pause:dev",
     })
-    expect(toml).toMatch(/^version = 3$/m)
+    expect(toml).toMatch(/^version = 4$/m)
+    expect(toml).toMatch(/^imports = \[\]$/m)
+    expect(toml).toMatch(new RegExp(`^\\s*address = "${dirs.containerdSocket}"$`, "m"))
     expect(toml).toMatch(/^\s*restrict_oom_score_adj = true$/m)
     expect(toml).toMatch(/^\s*netns_mounts_under_state_dir = true$/m)
     expect(toml).toMatch(/^\s*SystemdCgroup = false$/m)
