@@ -40,6 +40,8 @@ import {
   teardownNode,
 } from "./host.ts"
 import { corednsImage, ensureImageArchive, nodeBin, nodeImages, pauseImage } from "./images.ts"
+import type { ImageBuildError } from "./oci.ts"
+import { ensureOperatorImage, operatorImageReference } from "./operator-image.ts"
 
 export interface ControlPlaneAccess {
   /** https://127.0.0.1:<port> */
@@ -169,8 +171,9 @@ export const startRealNode = (
     writeFileSync(dirs.kubeProxyConfig, kubeProxyConfigYaml(plan, proxyKubeconfig))
 
     const procs: Array<ManagedProcess> = []
-    // Every daemon joins the node's cgroups before it execs, so a stop finds it (and what it forks).
-    const joinCgroups = `${cgroupProcs.map((f) => `echo $$ > '${f}'`).join("; ")}; exec "$@"`
+    // Every daemon joins the node's cgroups before it execs (or does not start), so a stop finds it
+    // and everything it forks.
+    const joinCgroups = `set -e; ${cgroupProcs.map((f) => `echo $$ > '${f}'`).join("; ")}; exec "$@"`
     const start = (name: string, command: ReadonlyArray<string>) =>
       spawnManaged({
         name: `${plan.netns}-${name}`,
@@ -236,9 +239,14 @@ export const startRealNode = (
       procs,
       timeouts.daemon,
     )
+    // The node's own images (built from its build dir) and the operator's (built from this checkout).
+    const archives: ReadonlyArray<readonly [string, Effect.Effect<string, ImageBuildError>]> = [
+      ...nodeImages.map((image) => [image.reference, ensureImageArchive(build, image)] as const),
+      [operatorImageReference, ensureOperatorImage()],
+    ]
     const images: Array<string> = []
-    for (const image of nodeImages) {
-      const archive = yield* ensureImageArchive(build, image).pipe(
+    for (const [reference, ensure] of archives) {
+      const archive = yield* ensure.pipe(
         Effect.mapError(
           (e) => new ClusterStartError({ component: `image ${e.image}`, message: e.message, logs: "" }),
         ),
@@ -250,7 +258,7 @@ export const startRealNode = (
           message: `ctr images import ${archive}: ${r.stderr.trim()}`,
           logs: "",
         })
-      images.push(`docker.io/${image.reference}`)
+      images.push(`docker.io/${reference}`)
     }
     say(`[node] images: ${images.join(", ")}`)
 

@@ -28,7 +28,7 @@ const buildNodeHost = async () => {
   await run(createNetwork(plan))
   const procs = await run(createCgroups(plan))
   await run(createMountNamespace(dirs))
-  const enter = procs.map((f) => `echo $$ > '${f}'`).join("; ")
+  const enter = `set -e; ${procs.map((f) => `echo $$ > '${f}'`).join("; ")}`
   const child = spawn(
     "sh",
     [

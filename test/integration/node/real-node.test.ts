@@ -144,6 +144,59 @@ describe("real node", () => {
     }, poll)
   })
 
+  test("the operator image loads its sources and dependencies as uid 1000 on a read-only root", async ({
+    kc,
+    namespace,
+  }) => {
+    const core = kc.makeApiClient(CoreV1Api)
+    // `--help` makes main.ts print its usage and exit after every module it imports has loaded.
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: "operator" },
+        spec: {
+          ...onRealNode,
+          restartPolicy: "Never",
+          containers: [
+            {
+              name: "operator",
+              image: "langop/operator:dev",
+              imagePullPolicy: "Never",
+              args: ["node", "src/main.ts", "--help"],
+              securityContext: { ...restricted, runAsUser: 1000, readOnlyRootFilesystem: true },
+            },
+          ],
+        },
+      },
+    })
+    await vi.waitFor(async () => {
+      const p = await core.readNamespacedPod({ name: "operator", namespace })
+      expect(p.status?.phase).toBe("Succeeded")
+    }, poll)
+    const logs = await kubectl(["logs", "-n", namespace, "operator"])
+    expect(logs.stdout).toContain("usage: npm start")
+    const version = await kubectl([
+      "run",
+      "-n",
+      namespace,
+      "node-version",
+      "--image=langop/operator:dev",
+      "--image-pull-policy=Never",
+      "--restart=Never",
+      `--overrides=${JSON.stringify({ spec: onRealNode })}`,
+      "--command",
+      "--",
+      "node",
+      "-p",
+      "process.version + ' ' + process.getuid()",
+    ])
+    expect(version.exitCode).toBe(0)
+    await vi.waitFor(async () => {
+      const out = await kubectl(["logs", "-n", namespace, "node-version"])
+      expect(out.stdout.trim()).toMatch(/^v24\.\d+\.\d+ 1000$/)
+    }, poll)
+  })
+
   test("contained: the machine's kernel settings are untouched and Pods cannot connect to the host", async ({
     kc,
     namespace,
