@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
-import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node"
+import { AppsV1Api, CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node"
 import { describe, expect, inject, onTestFinished, vi } from "vitest"
 import { repoRoot } from "../../../src/localcluster/binaries.ts"
 import { kubectl, clusterTest as test } from "../setup/context.ts"
@@ -55,7 +55,7 @@ spec:
 `
 
 describe("operator install on the real node", () => {
-  test("self-managed certs: two Ready replicas under restricted Pod Security; the webhook denies through the Service; a persona is reconciled", async ({
+  test("self-managed certs: two Ready replicas under restricted Pod Security; the webhook denies through the Service; a persona is reconciled, also across a leader handover", async ({
     kc,
     namespace,
   }) => {
@@ -112,6 +112,39 @@ describe("operator install on the real node", () => {
       ])
       // The tone default comes from the mutating webhook, Ready from the controller.
       expect(r.stdout).toBe("professional True")
+    }, poll)
+
+    // Deleting the leader's Pod hands over; a change made meanwhile converges under the new leader.
+    const coordination = kc.makeApiClient(CoordinationV1Api)
+    const holder = async () =>
+      (await coordination.readNamespacedLease({ name: "langop.io", namespace: "langop-system" })).spec
+        ?.holderIdentity ?? ""
+    const before = await holder()
+    const leaderPod = pods.items.find((p) => before.startsWith(p.metadata?.name ?? "-"))?.metadata?.name
+    expect(leaderPod).toBeDefined()
+    await kc
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedPod({ name: leaderPod ?? "", namespace: "langop-system" })
+    const changed = await kubectl(["apply", "-n", namespace, "-f", "-"], {
+      input: persona.replace("A persona without a parent.", "Changed while the leader was away."),
+    })
+    expect(changed.exitCode).toBe(0)
+    await vi.waitFor(async () => {
+      const now = await holder()
+      expect(now).not.toBe("")
+      expect(now.startsWith(leaderPod ?? "-")).toBe(false)
+    }, poll)
+    await vi.waitFor(async () => {
+      const r = await kubectl([
+        "get",
+        "languagepersona",
+        "base",
+        "-n",
+        namespace,
+        "-o",
+        'jsonpath={.metadata.generation} {.status.conditions[?(@.type=="Ready")].observedGeneration}',
+      ])
+      expect(r.stdout).toBe("2 2")
     }, poll)
   })
 })
