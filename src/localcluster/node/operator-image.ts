@@ -5,7 +5,8 @@
 // /app, `CMD ["node", "src/main.ts"]`. The Dockerfile stays the way to build it with an engine.
 //
 // Cached in ~/.cache/langop-testnode/images/operator-<hash>.tar, where the hash covers every input
-// (the .deb files, the node binary, the lock file, the sources), so an edit to src/ rebuilds it.
+// (the .deb files, the node binary, the lock file, the sources), so an edit to src/ rebuilds it; archives
+// unused for an hour are then removed.
 import { createHash } from "node:crypto"
 import {
   chmodSync,
@@ -17,6 +18,8 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs"
 import { join, relative } from "node:path"
@@ -81,7 +84,11 @@ export const ensureOperatorImage = (): Effect.Effect<string, ImageBuildError> =>
     hashTree(hash, join(repoRoot, "src"))
     hash.update(readFileSync(new URL(import.meta.url)))
     const out = join(cache, `operator-${hash.digest("hex").slice(0, 16)}.tar`)
-    if (existsSync(out)) return out
+    if (existsSync(out)) {
+      // Marks it as in use for the clean-up below.
+      utimesSync(out, new Date(), new Date())
+      return out
+    }
 
     const work = mkdtempSync(join(cache, ".operator-"))
     return yield* Effect.gen(function* () {
@@ -119,6 +126,17 @@ export const ensureOperatorImage = (): Effect.Effect<string, ImageBuildError> =>
         },
         out,
       )
+      // Each source change makes a new ~300 MB archive: drop the ones not used for an hour (a
+      // younger one may be about to be imported by another checkout's run).
+      for (const f of readdirSync(cache)) {
+        const p = join(cache, f)
+        if (
+          /^operator-[0-9a-f]{16}\.tar$/.test(f) &&
+          p !== out &&
+          statSync(p).mtimeMs < Date.now() - 3_600_000
+        )
+          rmSync(p, { force: true })
+      }
       return out
     }).pipe(Effect.ensuring(Effect.sync(() => rmSync(work, { recursive: true, force: true }))))
   })
