@@ -1,5 +1,6 @@
 /**
- * `npm start [-- --install]`: runs the operator.
+ * `npm start [-- --install] [--real-node]`: runs the operator (`--real-node`: the local control plane
+ * also gets a real node, see src/localcluster/node/).
  *
  * - In a Pod (in-cluster credentials; deploy/): controllers under leader election, the admission server,
  *   probes and metrics as the settings say (the Deployment binds them on 0.0.0.0).
@@ -29,7 +30,7 @@ import { loggingLayer, parseLogLevel } from "./runtime/logging.ts"
 import { tracingLayer, tracingOptionsFromSettings } from "./runtime/tracing.ts"
 import { Settings, type SettingsShape } from "./settings.ts"
 
-const usage = "usage: npm start [-- --install] [--zap-log-level=debug|info|error|<verbosity>]"
+const usage = "usage: npm start [-- --install] [--real-node] [--zap-log-level=debug|info|error|<verbosity>]"
 
 const say = (line: string) => {
   process.stderr.write(`${line}\n`)
@@ -42,6 +43,7 @@ const parseCommandLine = (argv: ReadonlyArray<string>) =>
         args: [...argv],
         options: {
           install: { type: "boolean", default: false },
+          "real-node": { type: "boolean", default: false },
           help: { type: "boolean", short: "h" },
           // controller-runtime's flag, so Deployments written for Go operators keep working.
           "zap-log-level": { type: "string" },
@@ -134,10 +136,14 @@ const program = (argv: ReadonlyArray<string>) =>
           if (args.install === true)
             say("--install is implied: the local control plane is set up from scratch")
           const { runLocal } = yield* loadLocal
-          yield* runLocal(settings, { say, checked: access.checked })
+          yield* runLocal(settings, { say, checked: access.checked, realNode: args["real-node"] === true })
           return yield* Effect.never
         }
         case "kubeconfig": {
+          if (args["real-node"] === true)
+            return yield* new StartupError({
+              message: `--real-node adds a node to the local control plane, which starts only without a kubeconfig (found ${access.source}).`,
+            })
           const running = yield* runOutOfCluster(settings, {
             kc: access.kc,
             server: access.server,
@@ -153,6 +159,10 @@ const program = (argv: ReadonlyArray<string>) =>
           return yield* superviseManager(s, running)
         }
         case "in-cluster": {
+          if (args["real-node"] === true)
+            return yield* new StartupError({
+              message: "--real-node is for a local run, not inside a cluster.",
+            })
           if (args.install === true)
             return yield* new StartupError({
               message:

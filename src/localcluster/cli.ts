@@ -14,6 +14,8 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Schedule } from "effect"
 import { cacheRoot, ensureBinaries } from "./binaries.ts"
 import { startLocalCluster } from "./cluster.ts"
+import { ensureNodeBuild, nodesRoot } from "./node/build.ts"
+import { reapStaleNodes } from "./node/host.ts"
 import { signalPid, tailFile } from "./process.ts"
 import { isAlive, runsFrom } from "./rundir.ts"
 import {
@@ -25,9 +27,14 @@ import {
   writeState,
 } from "./state.ts"
 
+/** `--real-node`: a kubelet with containerd beside the kwok node (Linux, root). */
+const realNode = process.argv.includes("--real-node")
+
 const printAccess = (s: RunningState) =>
   Effect.sync(() => {
     process.stdout.write(`KUBECONFIG=${s.kubeconfigPath ?? ""}\nKUBECTL=${s.kubectlPath ?? ""}\n`)
+    if (s.realNode !== undefined)
+      process.stdout.write(`REAL_NODE=${s.realNode.nodeName}\nIMAGES=${s.realNode.images.join(",")}\n`)
   })
 
 /** Polls until `pred` holds (every 250 ms), up to `timeoutMs`; returns whether it held. */
@@ -55,6 +62,9 @@ const stopLeftovers = (state: RunningState) =>
 const cleanStale = (state: RunningState) =>
   Effect.gen(function* () {
     yield* stopLeftovers(state)
+    // A real node of a killed supervisor: its processes run binaries from another dir.
+    for (const r of yield* reapStaleNodes(nodesRoot()))
+      yield* Console.error(`removed real node leftovers: ${r}`)
     if (state.runDir !== undefined) rmSync(state.runDir, { recursive: true, force: true })
     clearState(state.supervisorPid)
   })
@@ -89,12 +99,17 @@ const up = Effect.gen(function* () {
   if (existing !== undefined) yield* cleanStale(existing)
   // Build in the foreground so the (long, first-time) progress shows in this terminal.
   yield* ensureBinaries()
+  if (realNode) yield* ensureNodeBuild((line) => process.stderr.write(`${line}\n`))
   mkdirSync(cacheRoot(), { recursive: true })
   const log = openSync(supervisorLogPath(), "w")
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "serve"], {
-    detached: true,
-    stdio: ["ignore", log, log],
-  })
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(import.meta.url), "serve", ...(realNode ? ["--real-node"] : [])],
+    {
+      detached: true,
+      stdio: ["ignore", log, log],
+    },
+  )
   closeSync(log)
   child.unref()
   const pid = child.pid
@@ -141,6 +156,7 @@ const serve = Effect.gen(function* () {
   // Registered first, so it runs last: after every component has been stopped.
   yield* Effect.addFinalizer(() => Effect.sync(() => clearState(self)))
   const info = yield* startLocalCluster({
+    realNode,
     onProgress: (line) => console.error(line),
     onProcess: (name, pid) => {
       state = { ...state, processes: [...state.processes, { name, pid }] }
@@ -156,6 +172,9 @@ const serve = Effect.gen(function* () {
     server: info.server,
     runDir: info.runDir,
     certManagerCrdsDir: info.certManagerCrdsDir,
+    ...(info.realNode !== undefined
+      ? { realNode: { nodeName: info.realNode.nodeName, images: info.realNode.images } }
+      : {}),
   }
   writeState(state)
   return yield* Effect.never
@@ -164,8 +183,9 @@ const serve = Effect.gen(function* () {
 const commands: Record<string, Effect.Effect<void, unknown>> = { up, down, status, serve }
 const name = process.argv[2] ?? ""
 const command = commands[name]
-if (command === undefined) {
-  console.error("usage: node src/localcluster/cli.ts up|down|status")
+const unknownFlags = process.argv.slice(3).filter((a) => a !== "--real-node")
+if (command === undefined || unknownFlags.length > 0) {
+  console.error("usage: node src/localcluster/cli.ts up [--real-node] | down | status")
   process.exitCode = 2
 } else {
   NodeRuntime.runMain(command)

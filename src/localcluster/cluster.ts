@@ -33,6 +33,7 @@ import {
 import { ClusterStartError, type LocalClusterError } from "./errors.ts"
 import { kubectl } from "./kubectl.ts"
 import { freePorts, ProbeError, probe } from "./net.ts"
+import { type RealNodeInfo, startRealNode } from "./node/node.ts"
 import { makePki, writeKubeconfig } from "./pki.ts"
 import { awaitReady, type ManagedProcess, spawnManaged } from "./process.ts"
 import { runProvisioner } from "./provisioner.ts"
@@ -53,6 +54,8 @@ export interface LocalClusterInfo {
   readonly nodeName: string
   /** Component PIDs in start order. */
   readonly processes: ReadonlyArray<{ readonly name: string; readonly pid: number }>
+  /** Present when started with `realNode: true`. */
+  readonly realNode?: RealNodeInfo
 }
 
 export interface StartOptions {
@@ -61,6 +64,8 @@ export interface StartOptions {
   /** Called as each component process starts (the CLI records PIDs with it). */
   readonly onProcess?: (name: string, pid: number) => void
   readonly nodeName?: string
+  /** Also start a real node (kubelet, containerd, CoreDNS) beside the kwok node. */
+  readonly realNode?: boolean
 }
 
 const stderrLine = (line: string) => {
@@ -205,6 +210,12 @@ export const startLocalCluster = (
     kc.loadFromFile(layout.kubeconfigs.admin)
     yield* runProvisioner(makeKubeClient(yield* makeTransport(kc)), join(run.path, "volumes"))
     say(`[cluster] control plane ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${server})`)
+    const realNode = options.realNode
+      ? yield* startRealNode(
+          { server, pki, kubectlPath: bins.kubectl, adminKubeconfig: layout.kubeconfigs.admin },
+          { onProgress: say, ...(options.onProcess !== undefined ? { onProcess: options.onProcess } : {}) },
+        )
+      : undefined
     return {
       kubeconfigPath: layout.kubeconfigs.admin,
       kubectlPath: bins.kubectl,
@@ -215,6 +226,7 @@ export const startLocalCluster = (
       certManagerCrdsDir: bins.certManagerCrdsDir,
       nodeName,
       processes: procs.map((p) => ({ name: p.name, pid: p.pid })),
+      ...(realNode !== undefined ? { realNode } : {}),
     } satisfies LocalClusterInfo
   }).pipe(
     Effect.tapError((e) =>

@@ -70,6 +70,14 @@ export const apiserverArgs = (ports: Ports, pki: Pki): ReadonlyArray<string> => 
   `--service-account-signing-key-file=${pki.serviceAccountKey}`,
   `--service-cluster-ip-range=${serviceCidr}`,
   "--authorization-mode=Node,RBAC",
+  // For a real node: the API server authenticates to kubelets (logs, exec) with the admin client
+  // certificate, and calls webhooks and aggregated APIs at their endpoints' Pod IPs (routed to the
+  // node), not at ClusterIPs that only the node's kube-proxy serves. No effect with kwok nodes only.
+  `--kubelet-client-certificate=${pki.admin.cert}`,
+  `--kubelet-client-key=${pki.admin.key}`,
+  "--enable-aggregator-routing=true",
+  // A real node's name resolves nowhere: reach kubelets at the InternalIP they report.
+  "--kubelet-preferred-address-types=InternalIP",
   "--allow-privileged=true",
   // Default admission plugins (incl. ServiceAccount, Mutating/ValidatingAdmissionWebhook): the
   // operator's webhooks are called at https://127.0.0.1:<port>/… through `clientConfig.url`.

@@ -34,7 +34,7 @@ const days = "3650"
 
 const openssl = (args: ReadonlyArray<string>, cwd: string) => runChecked("openssl", args, { cwd })
 
-const leaf = (dir: string, name: string, subject: string, extensions: string) =>
+export const leaf = (dir: string, name: string, subject: string, extensions: string) =>
   Effect.gen(function* () {
     const ext = join(dir, `${name}.ext`)
     writeFileSync(ext, extensions)
@@ -76,7 +76,7 @@ const serverExt = [
     "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local",
   "",
 ].join("\n")
-const clientExt = [
+export const clientExt = [
   "basicConstraints=critical,CA:FALSE",
   "keyUsage=critical,digitalSignature,keyEncipherment",
   "extendedKeyUsage=clientAuth",

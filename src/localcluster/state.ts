@@ -19,6 +19,7 @@ export interface RunningState {
   readonly server?: string
   readonly runDir?: string
   readonly certManagerCrdsDir?: string
+  readonly realNode?: { readonly nodeName: string; readonly images: ReadonlyArray<string> }
 }
 
 export const statePath = (): string => join(cacheRoot(), "running.json")

@@ -113,13 +113,13 @@ const applyExamples = (info: LocalClusterInfo, say: (line: string) => void) =>
 /** Runs everything in the current scope; returns once the examples are applied and the hint printed. */
 export const runLocal = (
   settings: SettingsShape,
-  o: { readonly say: (line: string) => void; readonly checked: string },
+  o: { readonly say: (line: string) => void; readonly checked: string; readonly realNode?: boolean },
 ): Effect.Effect<LocalClusterInfo, StartupError, Scope.Scope> =>
   Effect.gen(function* () {
     o.say(
       `no cluster configured (${o.checked}): starting a local control plane; the first run builds it from source (about 10 minutes), later runs take seconds`,
     )
-    const info = yield* startLocalCluster({ onProgress: o.say }).pipe(
+    const info = yield* startLocalCluster({ onProgress: o.say, realNode: o.realNode === true }).pipe(
       Effect.mapError((e) => new StartupError({ message: localClusterProblem(e, hasGo()) })),
     )
     // Runs after the operator has stopped (finalizers run in reverse), before the processes stop.

@@ -1,0 +1,3 @@
+module langop.local/testcluster/node/pause
+
+go 1.26.0
