@@ -128,7 +128,7 @@ describe("LanguageCluster", () => {
     ])
     // kubectl's printer columns show phase and namespace.
     expect(await must(["get", "languagecluster", name, "--no-headers"])).toMatch(
-      new RegExp(`${name}\\s+Ready\\s+${nsName}`, "u"),
+      new RegExp(`${name}\\s+True\\s+Ready\\s+${nsName}`, "u"),
     )
 
     await must(["delete", "languagecluster", name, "--wait=false"])

@@ -247,7 +247,7 @@ describe("LanguageModel", () => {
         }),
       ])
     expect(await must(["get", "lmodel", "-n", namespace, "--no-headers"])).toMatch(
-      /gpt-4o-mini\s+openai\s+gpt-4o-mini\s+Ready\s+true/u,
+      /gpt-4o-mini\s+True\s+openai\s+gpt-4o-mini\s+Ready\s+true/u,
     )
   })
 

@@ -283,7 +283,7 @@ describe("LanguageTool", () => {
     expect(discovered.status.availableTools).toEqual(["extract_links", "fetch_url", "head"])
     // kubectl's printer columns.
     expect(await must(["get", "ltool", "-n", namespace, "--no-headers"])).toMatch(
-      /web-fetch\s+mcp\s+\S+\s+Running\s+http:\/\//u,
+      /web-fetch\s+True\s+mcp\s+\S+\s+Running\s+http:\/\//u,
     )
   })
 
