@@ -190,7 +190,7 @@ const definitions = {
   webhookPort: int(
     "LANGOP_WEBHOOK_PORT",
     9443,
-    "Admission server port; 9443 as in controller-runtime and the original (the Service maps 443 to it).",
+    "Admission server port; 9443 as in controller-runtime (the Service maps 443 to it).",
   ),
   certDir: str(
     "LANGOP_CERT_DIR",
@@ -237,7 +237,7 @@ const definitions = {
   leaderElectionId: str(
     "LANGOP_LEADER_ELECTION_ID",
     "langop.io",
-    "Name of the coordination.k8s.io/v1 Lease (the original's leader-election id).",
+    "Name of the coordination.k8s.io/v1 Lease the replicas elect a leader with.",
   ),
   leaseDuration: dur(
     "LANGOP_LEASE_DURATION",
@@ -269,7 +269,7 @@ const definitions = {
   maxConcurrentReconciles: int(
     "LANGOP_MAX_CONCURRENT_RECONCILES",
     5,
-    "Workers per controller (keys are still processed one at a time each). 5 = the original's declared --concurrency.",
+    "Workers per controller (keys are still processed one at a time each).",
   ),
   concurrencyOverrides: str(
     "LANGOP_CONCURRENCY_OVERRIDES",
@@ -279,12 +279,12 @@ const definitions = {
   syncPeriod: dur(
     "LANGOP_SYNC_PERIOD",
     "10m",
-    "Every object is re-queued (at low priority) this often, jittered ±10%, to repair drift nobody was notified about (the original declared 10m but never applied it).",
+    "Every object is re-queued (at low priority) this often, jittered ±10%, to repair drift nobody was notified about (controller-runtime's default).",
   ),
   watchNamespaces: str(
     "LANGOP_WATCH_NAMESPACES",
     "",
-    "Comma-separated namespaces to watch; empty = all namespaces (the original's flag was never applied).",
+    "Comma-separated namespaces to watch; empty = all namespaces.",
   ),
   fieldManager: str(
     "LANGOP_FIELD_MANAGER",
@@ -301,7 +301,7 @@ const definitions = {
   clusterDomain: str(
     "LANGOP_CLUSTER_DOMAIN",
     "cluster.local",
-    "Cluster DNS suffix used in generated in-cluster URLs (`<svc>.<ns>.svc.<domain>`); the original hard-coded it.",
+    "Cluster DNS suffix used in generated in-cluster URLs (`<svc>.<ns>.svc.<domain>`).",
   ),
   dnsRefreshInterval: dur(
     "LANGOP_DNS_REFRESH_INTERVAL",
@@ -354,7 +354,7 @@ const definitions = {
     "LANGOP_MODEL_PROXY_MODE",
     ["rendered", "legacy"],
     "rendered",
-    "`rendered`: the operator writes LiteLLM's config.yaml; `legacy`: the image generates it from model.json like the original.",
+    "`rendered`: the operator writes LiteLLM's config.yaml; `legacy`: the image generates it from the ConfigMap's model.json (for proxy images that expect to).",
   ),
   modelMetricsScrape: bool(
     "LANGOP_MODEL_METRICS_SCRAPE",
@@ -388,17 +388,17 @@ const definitions = {
   ),
   defaultWorkspaceFsGroup: optStr(
     "LANGOP_DEFAULT_WORKSPACE_FSGROUP",
-    "fsGroup set on agent pods with a workspace when the spec sets none (AG-7); unset = leave to the image.",
+    "fsGroup set on agent pods with a workspace when the spec sets none (docs/languageagent.md AG-7); unset = leave to the image.",
   ),
   usageAttribution: bool(
     "LANGOP_USAGE_ATTRIBUTION",
     false,
-    "Per-agent usage (AG-12): agent runtimes send `<namespace>/<agent>` as the OpenAI `user`; model proxies count per end user (Prometheus) and the operator reads each referenced proxy's /metrics into LanguageAgent `modelUsage`, `metrics.totalTokens` and `costMetrics` (needs network reach from the operator to the proxies).",
+    "Per-agent usage (docs/languageagent.md AG-12): agent runtimes send `<namespace>/<agent>` as the OpenAI `user`; model proxies count per end user (Prometheus) and the operator reads each referenced proxy's /metrics into LanguageAgent `modelUsage`, `metrics.totalTokens` and `costMetrics` (needs network reach from the operator to the proxies).",
   ),
   mcpToolDiscovery: bool(
     "LANGOP_MCP_TOOL_DISCOVERY",
     false,
-    "Query ready MCP tool servers for their tool list into status (languagetool.md §Discovery).",
+    "Query ready MCP tool servers for their tool list into status (docs/languagetool.md §Discovery).",
   ),
   defaultClientIssuer: optStr(
     "LANGOP_DEFAULT_CLIENT_ISSUER",

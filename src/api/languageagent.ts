@@ -3,18 +3,18 @@
  * LanguageModel proxies and LanguageTool servers, optionally with a persona, a persistent workspace volume,
  * sidecar tools, memory, event triggers and guardrails. It runs as a Deployment (`autonomous`,
  * `interactive`, `event-driven`) or a CronJob (`scheduled`). Spec and behaviour:
- * shared/spec/languageagent.md.
+ * docs/languageagent.md.
  *
  * The spec marks no rule of this kind as a "schema rule", so the CRD carries no CEL of its own (the
  * shared types it embeds carry none either). Every rule of §Validation — name length per mode, cron
  * syntax of `schedule` and of `schedule` triggers, trigger sources, `custom` content filters needing a
  * pattern, memory backends needing a Secret, duplicate model/tool references, reserved volume names and
- * mount paths, egress rules, same-namespace Secrets (X-3) and sidecar tools (X-5) — is enforced by the
- * validating webhook and re-checked at reconcile (README X-7: objects stored before a rule existed stay
+ * mount paths, egress rules, same-namespace Secrets (docs/concepts.md X-3) and sidecar tools (docs/concepts.md X-5) — is enforced by the
+ * validating webhook and re-checked at reconcile (docs/concepts.md X-7: objects stored before a rule existed stay
  * deletable). The descriptions below state them so `kubectl explain` shows them.
  *
  * Schema defaults are the spec table's constants only. Deliberately NOT defaulted: `spec.workspace` (an
- * omitted workspace means no workspace, AG-5), `spec.schedule` (the controller falls back to
+ * omitted workspace means no workspace, docs/languageagent.md AG-5), `spec.schedule` (the controller falls back to
  * `0 * * * *` and says so) and reference namespaces (the mutating webhook writes the agent's namespace).
  */
 import { Schema } from "effect"
@@ -57,7 +57,7 @@ const number = (description: string) => optional(Schema.Finite, description)
 // ---------------------------------------------------------------------------------------------------------
 // Enums other code switches on
 
-/** `scheduled` → CronJob `<name>`; every other mode → Deployment `<name>` (AG-1). */
+/** `scheduled` → CronJob `<name>`; every other mode → Deployment `<name>` (docs/languageagent.md AG-1). */
 export const AgentExecutionMode = Schema.Literals(["autonomous", "interactive", "scheduled", "event-driven"])
 export type AgentExecutionMode = typeof AgentExecutionMode.Type
 export const AgentPhase = Schema.Literals([
@@ -81,7 +81,7 @@ export const AgentLogLevel = Schema.Literals(["debug", "info", "warn", "error"])
 export type AgentLogLevel = typeof AgentLogLevel.Type
 export const WorkspaceAccessMode = Schema.Literals(["ReadWriteOnce", "ReadWriteMany"])
 export type WorkspaceAccessMode = typeof WorkspaceAccessMode.Type
-/** Applies to Job pods only: Deployments always use `Always`, Jobs turn `Always` into `OnFailure` (AG-13). */
+/** Applies to Job pods only: Deployments always use `Always`, Jobs turn `Always` into `OnFailure` (docs/languageagent.md AG-13). */
 export const AgentRestartPolicy = Schema.Literals(["Always", "OnFailure", "Never"])
 export type AgentRestartPolicy = typeof AgentRestartPolicy.Type
 
@@ -197,7 +197,7 @@ export const SafetyConfig = Schema.Struct({
     10,
   ),
   blockedTools: strings(
-    "Tools that must not be used: a LanguageTool named in toolRefs is removed from the pod entirely (no URL, no sidecar); every entry is also passed to the runtime, which blocks function-level tool names (AG-6).",
+    "Tools that must not be used: a LanguageTool named in toolRefs is removed from the pod entirely (no URL, no sidecar); every entry is also passed to the runtime, which blocks function-level tool names (docs/languageagent.md AG-6).",
   ),
   requireApprovalFor: strings(
     "Tools that need human approval before each use, in addition to toolRefs with requireApproval: true.",

@@ -1,14 +1,14 @@
 /**
  * LanguageClient (namespaced): a user-facing front end (web UI, API, chat integration) for models, tools,
  * personas and agents, with optional Ingress/TLS, authentication, sessions, moderation, autoscaling and
- * several regions. Spec and behaviour: shared/spec/languageclient.md.
+ * several regions. Spec and behaviour: docs/languageclient.md.
  *
  * Only the rules the spec marks "schema rule" are CRD CEL rules (PDB, update strategy, HPA bounds; they
  * live on the shared types). Every other static rule of §Validation (TLS source, cookie sameSite, session
  * backend address, provider names, RBAC default role, CORS credentials, filter names, region names,
  * reserved volume names) is enforced by the validating webhook; the descriptions below state them so
  * `kubectl explain` shows them. `contentModeration.customFilters[].action` deliberately has no default: it
- * follows `contentModeration.action` (CL-13).
+ * follows `contentModeration.action` (docs/languageclient.md CL-13).
  */
 import { Schema } from "effect"
 import {
@@ -526,7 +526,9 @@ export const ClientMetrics = Schema.Struct({
   averageSessionLength: optional(Int32, "Average session length in seconds."),
   rateLimitHits: optional(Int64, "Requests refused by rate limits."),
   contentModerationFlags: optional(Int64, "Messages flagged by moderation."),
-}).annotate({ description: "Usage metrics; unset until a scraping contract exists (CL-10)." })
+}).annotate({
+  description: "Usage metrics; unset until a scraping contract exists (docs/languageclient.md CL-10).",
+})
 
 export const RegionStatus = Schema.Struct({
   name: described(Schema.String, "Region name."),

@@ -1,6 +1,6 @@
 /**
  * LanguageCluster (cluster-scoped): names an isolated environment and provides (creates or adopts) its
- * Namespace. Spec and behaviour: shared/spec/languagecluster.md.
+ * Namespace. Spec and behaviour: docs/languagecluster.md.
  */
 import { Schema } from "effect"
 import {
@@ -19,7 +19,7 @@ export const LanguageClusterSpec = Schema.Struct({
   namespace: Schema.optionalKey(
     described(
       Schema.String.check(Schema.isMaxLength(63), Schema.isPattern(DNS1123_LABEL)),
-      "Namespace to create or adopt for this cluster (a DNS-1123 label, at most 63 characters). When empty the controller uses <metadata.name>-ns. Immutable once set, and cannot be added later (LC-1).",
+      "Namespace to create or adopt for this cluster (a DNS-1123 label, at most 63 characters). When empty the controller uses <metadata.name>-ns. Immutable once set, and cannot be added later (docs/languagecluster.md LC-1).",
     ).annotate(celRules([{ rule: "self == oldSelf", message: "spec.namespace is immutable" }])),
   ),
 }).annotate({
@@ -34,7 +34,7 @@ export const LanguageClusterSpec = Schema.Struct({
 export type LanguageClusterSpec = typeof LanguageClusterSpec.Type
 
 export const LanguageClusterStatus = Schema.Struct({
-  // Not in languagecluster.md's status table; README §7.1 requires it on every kind, and tools that
+  // Not in docs/languagecluster.md's status table; docs/concepts.md §7.1 requires it on every kind, and tools that
   // judge readiness (kstatus, Argo CD, `kubectl wait`) compare it with metadata.generation.
   observedGeneration: optional(Int64, "The metadata.generation the status reflects."),
   phase: Schema.optionalKey(

@@ -1,14 +1,14 @@
 /**
  * LanguageModel (namespaced): access to one LLM (provider, model id, endpoint, credentials, limits,
  * reliability and cost settings), served to agents and clients by one LiteLLM proxy per model at
- * `http://<name>.<namespace>.svc.<domain>:8000`. Spec and behaviour: shared/spec/languagemodel.md.
+ * `http://<name>.<namespace>.svc.<domain>:8000`. Spec and behaviour: docs/languagemodel.md.
  *
  * The spec marks no rule of this kind as a "schema rule", so the CRD has no CEL rules: the endpoint
  * requirement per provider, absolute http(s) URLs, the generation-parameter ranges (temperature 0–2,
- * penalties −2–2, topP 0–1; LM-7 keeps the schema identical to the original), reserved
- * `additionalParameters` keys and same-namespace Secrets (README X-3) are enforced by the validating
+ * penalties −2–2, topP 0–1; docs/languagemodel.md LM-7 keeps them out of the schema), reserved
+ * `additionalParameters` keys and same-namespace Secrets (docs/concepts.md X-3) are enforced by the validating
  * webhook and re-checked at reconcile. The descriptions state them so `kubectl explain` shows them.
- * There are deliberately no image, replicas, resources, env, scheduling or clusterRef fields (LM-1).
+ * There are deliberately no image, replicas, resources, env, scheduling or clusterRef fields (docs/languagemodel.md LM-1).
  */
 import { Schema } from "effect"
 import {
@@ -36,7 +36,7 @@ const duration = (value: string, description: string) =>
     ),
     value,
   )
-/** Go `int` fields of the original: `type: integer` without a format. */
+/** Integer fields without a format (`type: integer`), as the API has always published them. */
 const integer = (description: string) => optional(Schema.Int, description)
 const number = (description: string) => optional(Schema.Finite, description)
 const URL_RULE = "Must be an absolute http or https URL."
@@ -98,7 +98,7 @@ export const ModelRateLimits = Schema.Struct({
   concurrentRequests: integer(
     "Requests in flight at the same time in total; split by weight across endpoints and regions. Further requests wait in the proxy until one finishes.",
   ),
-}).annotate({ description: "Rate limits of the model, enforced by the proxy (LM-8)." })
+}).annotate({ description: "Rate limits of the model, enforced by the proxy (docs/languagemodel.md LM-8)." })
 export type ModelRateLimits = typeof ModelRateLimits.Type
 
 export const ModelRetryPolicy = Schema.Struct({
@@ -279,7 +279,7 @@ export const LanguageModelSpec = Schema.Struct({
   ),
   rateLimits: optional(
     ModelRateLimits,
-    "Rate limits enforced by the proxy, as totals; with several endpoints or regions each gets a share by weight (LM-8).",
+    "Rate limits enforced by the proxy, as totals; with several endpoints or regions each gets a share by weight (docs/languagemodel.md LM-8).",
   ),
   timeout: duration("5m", "Per-request timeout."),
   retryPolicy: optional(

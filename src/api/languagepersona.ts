@@ -1,13 +1,13 @@
 /**
  * LanguagePersona (namespaced): a reusable behaviour template (system prompt, guidelines, rules, examples,
  * tone, constraints, tool preferences, knowledge sources) that agents and clients reference and that can
- * inherit from a parent persona. Spec and behaviour: shared/spec/languagepersona.md.
+ * inherit from a parent persona. Spec and behaviour: docs/languagepersona.md.
  *
  * The spec marks no rule of this kind as a "schema rule", so the CRD carries no CEL. The own-spec errors of
  * §Validation (duplicate or blank rule names, knowledge-source URLs, unparsable responseFormat.schema,
  * non-positive limits, cross-namespace secretRef) and the inheritance checks (cycles, depth > 10) are
  * enforced by the validating webhook; the descriptions below state them so `kubectl explain` shows them.
- * `tone` and `language` deliberately have NO schema default (PE-2): the mutating webhook sets
+ * `tone` and `language` deliberately have NO schema default (docs/languagepersona.md PE-2): the mutating webhook sets
  * `professional` / `en` only on personas without `parentPersona`, so children inherit them.
  */
 import { Schema } from "effect"
@@ -230,7 +230,7 @@ export const PersonaMetrics = Schema.Struct({
     Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 100 })),
     "User satisfaction, 0-100.",
   ),
-}).annotate({ description: "Runtime usage metrics; not set by the operator (PE-6)." })
+}).annotate({ description: "Runtime usage metrics; not set by the operator (docs/languagepersona.md PE-6)." })
 export type PersonaMetrics = typeof PersonaMetrics.Type
 
 export const LanguagePersonaStatus = Schema.Struct({

@@ -1,7 +1,7 @@
 /**
  * LanguageTool (namespaced): a tool server (normally MCP over streamable HTTP) that agents call, run either
  * as a shared Deployment + Service (`service` mode) or as a native sidecar injected into every agent Pod
- * that references it (`sidecar` mode). Spec and behaviour: shared/spec/languagetool.md.
+ * that references it (`sidecar` mode). Spec and behaviour: docs/languagetool.md.
  *
  * The three rules the spec marks "schema rule" (PDB: at most one of minAvailable/maxUnavailable; update
  * strategy: rollingUpdate only with RollingUpdate; HPA: minReplicas ≤ maxReplicas) are CEL rules carried by
@@ -47,7 +47,7 @@ import {
 /** `service`: Deployment + Service `<name>`; `sidecar`: a container `tool-<name>` in each agent Pod. */
 export const ToolDeploymentMode = Schema.Literals(["service", "sidecar"])
 export type ToolDeploymentMode = typeof ToolDeploymentMode.Type
-/** Protocol of the tool: MCP tools go to MCP_SERVERS, OpenAPI tools to OPENAPI_SERVERS (TL-3). */
+/** Protocol of the tool: MCP tools go to MCP_SERVERS, OpenAPI tools to OPENAPI_SERVERS (docs/languagetool.md TL-3). */
 export const ToolType = Schema.Literals(["mcp", "openapi"])
 export type ToolType = typeof ToolType.Type
 export const ToolServiceType = Schema.Literals(["ClusterIP", "NodePort", "LoadBalancer"])
@@ -165,7 +165,7 @@ export const LanguageToolSpec = Schema.Struct({
   ),
   horizontalPodAutoscaler: optional(
     HorizontalPodAutoscalerSpec,
-    "Autoscaling of the Deployment in service mode (extension, TL-1); minReplicas must not exceed maxReplicas. While enabled, replicas is left to the autoscaler.",
+    "Autoscaling of the Deployment in service mode (extension, docs/languagetool.md TL-1); minReplicas must not exceed maxReplicas. While enabled, replicas is left to the autoscaler.",
   ),
 }).annotate({ description: "Desired state of the LanguageTool." })
 export type LanguageToolSpec = typeof LanguageToolSpec.Type

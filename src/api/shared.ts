@@ -88,7 +88,7 @@ export const StringMap = Schema.Record(Schema.String, Schema.String)
 /** RFC 3339 timestamp as stored by the API server. */
 export const DateTime = Schema.String.annotate({ format: "date-time" })
 
-/** `^[0-9]+(ns|us|µs|ms|s|m|h)$`: one integer and one unit (README §1; µ is U+00B5). Parse with {@link parseDuration}. */
+/** `^[0-9]+(ns|us|µs|ms|s|m|h)$`: one integer and one unit (docs/concepts.md §1; µ is U+00B5). Parse with {@link parseDuration}. */
 export const DURATION_PATTERN = /^[0-9]+(ns|us|µs|ms|s|m|h)$/u
 export const Duration = Schema.String.check(Schema.isPattern(DURATION_PATTERN))
 
@@ -104,7 +104,7 @@ const DURATION_UNIT_MS: Record<string, number> = {
 }
 
 /**
- * Duration string → milliseconds (README X-6). Accepts U+03BC `μs` besides the schema's U+00B5 `µs`.
+ * Duration string → milliseconds (docs/concepts.md X-6). Accepts U+03BC `μs` besides the schema's U+00B5 `µs`.
  * Returns `undefined` for anything else ("1h30m", "1.5s"), so callers must decide what invalid means.
  */
 export const parseDuration = (value: string): number | undefined => {
@@ -160,14 +160,14 @@ export const Conditions = described(
   Schema.Array(Condition).annotate(listMap("type")),
   "Current state of the resource as standard conditions; Ready summarises the others.",
 )
-/** `status.conditions` as a plain list (LanguageCluster, as in the original CRD). */
+/** `status.conditions` as a plain list (LanguageCluster's published schema; changing it would change its merge semantics). */
 export const ConditionsPlainList = described(
   Schema.Array(Condition),
   "Current state of the resource as conditions.",
 )
 
 // ---------------------------------------------------------------------------------------------------------
-// References (README §8)
+// References (docs/concepts.md §8)
 
 const refNamespace = (target: string) =>
   Schema.optionalKey(
@@ -188,7 +188,7 @@ export const SecretReference = Schema.Struct({
   namespace: Schema.optionalKey(
     described(
       Schema.String,
-      "Namespace of the Secret. Pods can only read Secrets of their own namespace, so any other namespace is rejected (README X-3).",
+      "Namespace of the Secret. Pods can only read Secrets of their own namespace, so any other namespace is rejected (docs/concepts.md X-3).",
     ),
   ),
   key: withDefault(described(Schema.String, "Key within the Secret."), "api-key"),
@@ -229,7 +229,7 @@ export const PersonaReference = Schema.Struct({
 export type PersonaReference = typeof PersonaReference.Type
 
 // ---------------------------------------------------------------------------------------------------------
-// Egress rules (README §8, §9)
+// Egress rules (docs/concepts.md §8, §9)
 
 export const NetworkPort = Schema.Struct({
   protocol: withDefault(described(Schema.Literals(["TCP", "UDP", "SCTP"]), "Protocol of the port."), "TCP"),
@@ -447,7 +447,7 @@ export interface KindDefinition<Spec extends Schema.Top, Status extends Schema.T
   readonly scope: "Namespaced" | "Cluster"
   readonly description: string
   readonly printerColumns: ReadonlyArray<PrinterColumn>
-  /** README X-1: `spec` is required on every kind except LanguageCluster. */
+  /** docs/concepts.md X-1: `spec` is required on every kind except LanguageCluster. */
   readonly specRequired: boolean
   readonly spec: Spec
   readonly status: Status
@@ -462,7 +462,7 @@ const resourceFields = <Spec extends Schema.Top, Status extends Schema.Top>(
   status: Schema.optionalKey(definition.status),
 })
 
-/** A kind whose `spec` is required (README X-1: every kind but LanguageCluster). */
+/** A kind whose `spec` is required (docs/concepts.md X-1: every kind but LanguageCluster). */
 export const defineKind = <Spec extends Schema.Top, Status extends Schema.Top>(
   definition: KindDefinition<Spec, Status> & { readonly specRequired: true },
 ) => ({

@@ -1,6 +1,6 @@
 /**
- * Admission rules for `spec.egress[]` (agents, tools, models): ADMISSION.md §Validation, README §8,
- * §9 and X-4.
+ * Admission rules for `spec.egress[]` (agents, tools, models): docs/admission.md §Validation, docs/concepts.md §8,
+ * §9 and docs/concepts.md X-4.
  *
  * - A rule names at least one destination in `to`: `group`, `cidr`, `dns` (non-empty), `service`,
  *   `namespaceSelector` or `podSelector` (the controller skips a rule without one, which would
@@ -13,7 +13,7 @@
  * - `to.group` a non-empty label value (it becomes `langop.io/group=<group>`).
  * - label selectors: valid keys and values; `In`/`NotIn` with values, `Exists`/`DoesNotExist`
  *   without (what NetworkPolicy validation would otherwise reject at reconcile).
- * - `from` is meaningless on an egress rule: a warning, never a denial (X-4).
+ * - `from` is meaningless on an egress rule: a warning, never a denial (docs/concepts.md X-4).
  * Ports (1–65535, TCP/UDP/SCTP) are schema constraints, reported with the schema findings.
  * Pure; paths are Kubernetes field paths (`spec.egress[1].to.dns[0]`).
  */
@@ -42,7 +42,7 @@ export const EgressRules = defineRules("egress", {
     severity: "deny",
     text: "label selectors have valid keys and values, and values only with In/NotIn (which need them)",
   },
-  from: { severity: "warn", text: "`from` on an egress rule is ignored (README X-4)" },
+  from: { severity: "warn", text: "`from` on an egress rule is ignored (docs/concepts.md X-4)" },
 })
 
 /** `*`, or an RFC 1123 host name optionally prefixed by one `*.` wildcard label. */
@@ -51,7 +51,7 @@ export const isEgressDnsName = (name: string): boolean =>
 
 const PREFIX = /^(0|[1-9][0-9]{0,2})$/u
 
-/** An IPv4/IPv6 CIDR or bare address, as README §9 accepts for `to.cidr`. */
+/** An IPv4/IPv6 CIDR or bare address, as docs/concepts.md §9 accepts for `to.cidr`. */
 export const isCidrOrAddress = (value: string): boolean => {
   const slash = value.indexOf("/")
   const address = slash === -1 ? value : value.slice(0, slash)

@@ -1,5 +1,5 @@
 /**
- * Deterministic hashing of inputs a pod reads only at start (`langop.io/config-hash`, README §4).
+ * Deterministic hashing of inputs a pod reads only at start (`langop.io/config-hash`, docs/concepts.md §4).
  * Guarantee: equal values hash equally regardless of object key order; arrays keep their order.
  */
 import { createHash } from "node:crypto"

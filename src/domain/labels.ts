@@ -1,5 +1,5 @@
 /**
- * Labels and annotations on generated objects (spec README §4).
+ * Labels and annotations on generated objects (spec docs/concepts.md §4).
  *
  * Guarantee: selectors use only the four common labels (plus a region label that never changes for a given
  * object), so adding or changing `clusterRef` never touches an immutable Deployment selector.

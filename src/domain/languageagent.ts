@@ -58,11 +58,11 @@ export const AgentRules = defineRules("languageagent", {
   },
   crossNamespaceSidecar: {
     severity: "deny",
-    text: "a tool in another namespace is not in sidecar mode (CrossNamespaceSidecarUnsupported, README X-5)",
+    text: "a tool in another namespace is not in sidecar mode (CrossNamespaceSidecarUnsupported, docs/concepts.md X-5)",
   },
   sharedWorkspace: {
     severity: "warn",
-    text: "more than one replica with a ReadWriteOnce workspace: pods on other nodes stay Pending (AG-15)",
+    text: "more than one replica with a ReadWriteOnce workspace: pods on other nodes stay Pending (docs/languageagent.md AG-15)",
   },
 })
 
@@ -235,7 +235,7 @@ const volumeFindings = (spec: LanguageAgent["spec"]): ReadonlyArray<Finding> => 
   return out
 }
 
-/** Every rule that needs no other object (languageagent.md §Validation). Pure. */
+/** Every rule that needs no other object (docs/languageagent.md §Validation). Pure. */
 export const staticAgentFindings = (agent: LanguageAgent, namespace: string): ReadonlyArray<Finding> => {
   const spec = agent.spec
   const out: Array<Finding> = [...nameFindings(agent), ...scheduleFindings(spec), ...triggerFindings(spec)]

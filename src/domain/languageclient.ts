@@ -70,7 +70,7 @@ export const ClientRules = defineRules("languageclient", {
   },
   sidecarTool: {
     severity: "warn",
-    text: "a sidecar-mode tool is skipped: clients never get sidecars (CL-11)",
+    text: "a sidecar-mode tool is skipped: clients never get sidecars (docs/languageclient.md CL-11)",
   },
 })
 
@@ -214,7 +214,7 @@ const authFindings = (spec: Spec): ReadonlyArray<Finding> => {
   return out
 }
 
-/** Every rule that needs no other object (languageclient.md §Validation). Pure. */
+/** Every rule that needs no other object (docs/languageclient.md §Validation). Pure. */
 export const staticClientFindings = (
   client: LanguageClient,
   namespace: string,

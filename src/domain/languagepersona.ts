@@ -1,5 +1,5 @@
 /**
- * Persona validation (languagepersona.md §Validation). PURE. Shared by the validating webhook (own-spec
+ * Persona validation (docs/languagepersona.md §Validation). PURE. Shared by the validating webhook (own-spec
  * errors are denials, warnings are admission warnings) and the reconciler (the full list, including the
  * inheritance chain and the effective persona, into `status.validationResult`).
  *
@@ -13,8 +13,8 @@
  * - `missingSecretWarnings(spec, secretExists)`: own knowledge sources whose Secret does not exist in the
  *   persona's namespace (`secretExists(name)`).
  * - `parentInvalidErrors(ancestors)`: one `ParentInvalid` error per ancestor whose own spec has errors.
- * - `qualityScore(errors, warnings)`: `max(0, 100 − 25·errors − 5·warnings)` (PE-4).
- * - `isWellFormedLanguageTag(tag)`: BCP 47 (RFC 5646) well-formedness (PE-9).
+ * - `qualityScore(errors, warnings)`: `max(0, 100 − 25·errors − 5·warnings)` (docs/languagepersona.md PE-4).
+ * - `isWellFormedLanguageTag(tag)`: BCP 47 (RFC 5646) well-formedness (docs/languagepersona.md PE-9).
  */
 import type { LanguagePersonaSpec } from "../api/languagepersona.ts"
 import { type EffectivePersona, keyString, type PersonaNode, personaKeyOf } from "./persona-chain.ts"

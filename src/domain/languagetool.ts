@@ -48,7 +48,7 @@ export const toolRuleCatalog = [
 export const MAX_SIDECAR_TOOL_NAME_LENGTH = 58
 const AGENT_RESERVED_VOLUME = /^(workspace|agent-config|knowledge-[0-9]+)$/u
 
-/** Every rule of languagetool.md §Validation. Pure. */
+/** Every rule of docs/languagetool.md §Validation. Pure. */
 export const staticToolFindings = (tool: LanguageTool): ReadonlyArray<Finding> => {
   const spec = tool.spec
   const out: Array<Finding> = []

@@ -1,6 +1,6 @@
 /**
  * Persona inheritance: walking the `spec.parentPersona` chain and folding it into the effective persona
- * (languagepersona.md §Inheritance). PURE: no I/O; callers pass a lookup over whatever they read from
+ * (docs/languagepersona.md §Inheritance). PURE: no I/O; callers pass a lookup over whatever they read from
  * (the persona reconciler and the agent reconciler: the informer cache; the admission webhook: the cache
  * with the object under review put in place of its stored version).
  *
@@ -21,7 +21,7 @@
  * - `mergePersonas(specs)`: the effective persona of a chain of specs given ROOT FIRST (non-empty), per the
  *   merge table; `mergeOnto(parent, child)` is one fold step; `rootEffective(spec)` the start value.
  * - `EffectivePersona`: the spec without `parentPersona`, with `tone` and `language` always set
- *   (`professional` / `en` when the whole chain leaves them empty, PE-2).
+ *   (`professional` / `en` when the whole chain leaves them empty, docs/languagepersona.md PE-2).
  * - `effectiveKnowledgeSources(chain)`: the effective `knowledgeSources` in order, each with the key of the
  *   persona that declared it (knowledge-source Secrets live in that persona's namespace).
  */
@@ -133,7 +133,7 @@ export const chainProblem = (
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Merge (languagepersona.md §Inheritance, merge table)
+// Merge (docs/languagepersona.md §Inheritance, merge table)
 
 /** Values of `a` then `b`, first occurrence kept (by `keyOf`). */
 const uniqueConcat = <T>(

@@ -69,7 +69,7 @@ export const CommonRules = defineRules("common", {
   },
   secretNamespace: {
     severity: "deny",
-    text: "a Secret reference names no other namespace than the object's own (README X-3)",
+    text: "a Secret reference names no other namespace than the object's own (docs/concepts.md X-3)",
   },
   missingReference: {
     severity: "warn",
@@ -86,7 +86,7 @@ export interface ValidationOptions {
   readonly defaultClientIssuer?: string | undefined
 }
 
-/** README X-3: a Secret reference with a non-empty namespace other than the owner's. */
+/** docs/concepts.md X-3: a Secret reference with a non-empty namespace other than the owner's. */
 export const secretNamespaceFindings = (
   ref: { readonly name: string; readonly namespace?: string | undefined } | undefined,
   path: FieldPath,

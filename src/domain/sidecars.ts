@@ -1,7 +1,7 @@
 /**
  * Sidecar tools (LanguageTools with `deploymentMode: sidecar`): the pod-template marks the agent
- * controller writes and the native sidecar container the Pod webhook injects (ADMISSION.md
- * §Sidecar injection, languageagent.md §Sidecars, README §6.2).
+ * controller writes and the native sidecar container the Pod webhook injects (docs/admission.md
+ * §Sidecar injection, docs/languageagent.md §Sidecars, docs/concepts.md §6.2).
  *
  * Pure and shared by both sides, so the controller's marks and the webhook's reading of them cannot
  * drift apart:
@@ -32,7 +32,7 @@ import { ANNOTATION_SIDECAR_HASH, ANNOTATION_SIDECAR_TOOLS } from "./labels.ts"
 import { isDns1123Label, isDns1123Subdomain } from "./names.ts"
 import { restrictedContainerSecurityContext } from "./security.ts"
 
-/** The tool spec fields that shape the injected container and the Pod (ADMISSION.md); nothing else is hashed. */
+/** The tool spec fields that shape the injected container and the Pod (docs/admission.md); nothing else is hashed. */
 export const SIDECAR_SHAPING_FIELDS = [
   "image",
   "imagePullPolicy",
@@ -118,7 +118,7 @@ export const sidecarHashInput = (tools: ReadonlyArray<SidecarTool>): string =>
 export const sidecarHash = (tools: ReadonlyArray<SidecarTool>): string => configHash(hashEntries(tools))
 
 /**
- * Both marks for an agent pod template, or `{}` when the agent has no sidecar tool (ADMISSION.md:
+ * Both marks for an agent pod template, or `{}` when the agent has no sidecar tool (docs/admission.md:
  * both annotations are then omitted). Merge them over the user's `podAnnotations`.
  */
 export const sidecarAnnotations = (tools: ReadonlyArray<SidecarTool>): Record<string, string> =>
@@ -218,7 +218,7 @@ export const defaultStartupProbe = (port: number): Probe => ({
   failureThreshold: 30,
 })
 
-/** TCP readiness probe used when the tool has none (the later original's values). */
+/** TCP readiness probe used when the tool has none (docs/languageagent.md §Sidecars). */
 export const defaultReadinessProbe = (port: number): Probe => ({
   tcpSocket: { port },
   initialDelaySeconds: 2,
@@ -256,14 +256,14 @@ export const sidecarSecurityContext = (tool: PodSecurityContext | undefined): Si
   }
 }
 
-/** The tool's env, then `PORT=<port>` unless the tool sets `PORT` itself (README §6.2, TL-2). */
+/** The tool's env, then `PORT=<port>` unless the tool sets `PORT` itself (docs/concepts.md §6.2, docs/languagetool.md TL-2). */
 export const sidecarEnv = (spec: SidecarSpec): ReadonlyArray<EnvVar> => {
   const env = spec.env ?? []
   return env.some((e) => e.name === "PORT") ? [...env] : [...env, { name: "PORT", value: String(spec.port) }]
 }
 
 /**
- * The native sidecar `tool-<tool>` (languageagent.md §Sidecars). `workspaceMountPath` is where the
+ * The native sidecar `tool-<tool>` (docs/languageagent.md §Sidecars). `workspaceMountPath` is where the
  * Pod's `agent` container mounts volume `workspace`, or `undefined` when the Pod has no workspace;
  * the workspace mount comes first, then the tool's own mounts.
  */

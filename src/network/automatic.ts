@@ -1,7 +1,7 @@
 /**
- * Automatic egress destinations derived from a resource's spec (README §9 step 2): a model proxy's
- * provider hosts and endpoints (languagemodel.md §Egress), an agent's message-queue brokers, OTLP
- * collector and API server (languageagent.md §Network). The results feed `EgressRequest.hosts`, `.notes`
+ * Automatic egress destinations derived from a resource's spec (docs/concepts.md §9 step 2): a model proxy's
+ * provider hosts and endpoints (docs/languagemodel.md §Egress), an agent's message-queue brokers, OTLP
+ * collector and API server (docs/languageagent.md §Network). The results feed `EgressRequest.hosts`, `.notes`
  * and `.apiServer` (policy.ts).
  *
  * Guarantees (pure): hosts are deduplicated by host:port (first source kept) in spec order; a destination

@@ -1,5 +1,5 @@
 /**
- * The optional Cilium FQDN policy of one agent, service-mode tool or model proxy (spec README §9 item 6).
+ * The optional Cilium FQDN policy of one agent, service-mode tool or model proxy (spec docs/concepts.md §9 item 6).
  *
  * A plain NetworkPolicy can only allow the addresses a name resolved to when the operator looked, and
  * `*.example.com` only as the apex's addresses. With Cilium, a `cilium.io/v2` CiliumNetworkPolicy

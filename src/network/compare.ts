@@ -1,5 +1,5 @@
 /**
- * Semantic equality of a desired egress NetworkPolicy and the live one (README §9: "write only on semantic
+ * Semantic equality of a desired egress NetworkPolicy and the live one (docs/concepts.md §9: "write only on semantic
  * difference"), so reconcilers do not rewrite a policy because DNS answers came back in another order or
  * because the API server filled in defaults.
  *

@@ -1,5 +1,5 @@
 /**
- * `Dns`: A + AAAA resolution of egress host names through node:dns's c-ares `Resolver` (README §9 step 3).
+ * `Dns`: A + AAAA resolution of egress host names through node:dns's c-ares `Resolver` (docs/concepts.md §9 step 3).
  *
  * Guarantees:
  * - Never fails: every name gets a `DnsAnswer` — addresses (IPv4 and IPv6 together, canonical, sorted,

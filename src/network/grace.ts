@@ -1,5 +1,5 @@
 /**
- * Flap damping for DNS-derived peers (README §9 step 3, defect 2): an address a name resolved to stays
+ * Flap damping for DNS-derived peers (docs/concepts.md §9 step 3, defect 2): an address a name resolved to stays
  * allowed for a grace period (default: the DNS refresh interval) after it was last seen, so CDN-style
  * rotation does not rewrite the policy on every refresh or cut connections to an address just rotated out.
  *

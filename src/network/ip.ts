@@ -1,5 +1,5 @@
 /**
- * IPv4 / IPv6 addresses and CIDRs as NetworkPolicy `ipBlock`s need them (spec README §9 step 3).
+ * IPv4 / IPv6 addresses and CIDRs as NetworkPolicy `ipBlock`s need them (spec docs/concepts.md §9 step 3).
  *
  * Guarantees (all functions are pure):
  * - `parseCidr` accepts a CIDR or a bare address (→ /32 or /128), masks host bits (`10.1.2.3/8` →

@@ -1,5 +1,5 @@
 /**
- * Host names in egress rules and automatic targets: how each one becomes policy peers (README §9 step 3).
+ * Host names in egress rules and automatic targets: how each one becomes policy peers (docs/concepts.md §9 step 3).
  *
  * Guarantees (pure):
  * - `*` alone means anywhere; an IP literal is an address; `<svc>.<ns>.svc` and `<svc>.<ns>.svc.<domain>`
@@ -85,7 +85,7 @@ export interface HostTarget {
 
 export const HTTP_DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443 }
 
-/** languageagent.md §Triggers: default broker ports per URL scheme. */
+/** docs/languageagent.md §Triggers: default broker ports per URL scheme. */
 export const MESSAGE_QUEUE_DEFAULT_PORTS: Readonly<Record<string, number>> = {
   nats: 4222,
   amqp: 5672,
@@ -123,7 +123,7 @@ export const hostTargetFromUrl = (
   return { _tag: "Target", target: { host, port, source } }
 }
 
-/** The OTLP collector setting: `http://` is assumed when it has no scheme (languageagent.md §Observability). */
+/** The OTLP collector setting: `http://` is assumed when it has no scheme (docs/languageagent.md §Observability). */
 export const otlpHostTarget = (endpoint: string, source = "OTLP collector"): HostTargetResult =>
   hostTargetFromUrl(
     /^[a-z][a-z0-9+.-]*:\/\//iu.test(endpoint) ? endpoint : `http://${endpoint}`,

@@ -1,5 +1,5 @@
 /**
- * The egress NetworkPolicy of one agent, service-mode tool or model proxy (spec README §9).
+ * The egress NetworkPolicy of one agent, service-mode tool or model proxy (spec docs/concepts.md §9).
  *
  * Pure: `buildEgressPolicy(request, world, settings)` decides everything from gathered inputs; gathering
  * (reading Services/EndpointSlices, resolving names) is the reconciler's job. `result.lookups` lists what
@@ -8,7 +8,7 @@
  *
  * Guarantees:
  * - Fail closed: a rule whose destinations all fail to resolve is omitted, never emitted ports-only
- *   (README §9 defect 1); so is a rule with an invalid CIDR or port, or without `to`.
+ *   (docs/concepts.md §9 defect 1); so is a rule with an invalid CIDR or port, or without `to`.
  * - Deterministic: peers sorted (IPv4 before IPv6, numerically) and deduplicated, ports sorted, identical
  *   rules emitted once; base rules first, then automatic rules sorted, then `spec.egress` in spec order,
  *   then each sidecar tool's rules in `toolRefs` order. Same inputs in any answer order → same object.
@@ -64,7 +64,7 @@ export interface EgressRuleInput {
 /** A sidecar-mode tool embedded in the agent: its rules apply to the agent's pods. */
 export interface SidecarEgress {
   readonly tool: string
-  /** The tool's namespace (always the agent's: cross-namespace sidecars are refused, README X-5). */
+  /** The tool's namespace (always the agent's: cross-namespace sidecars are refused, docs/concepts.md X-5). */
   readonly namespace: string
   readonly egress: ReadonlyArray<EgressRuleInput>
 }

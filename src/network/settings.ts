@@ -1,5 +1,5 @@
 /**
- * The operator settings the egress builder uses (README §9 steps 1 and 6, §11), parsed from their string
+ * The operator settings the egress builder uses (docs/concepts.md §9 steps 1 and 6, §11), parsed from their string
  * forms in src/settings.ts (`LANGOP_CLUSTER_DOMAIN`, `LANGOP_DNS_NAMESPACE`, `LANGOP_DNS_POD_LABELS`,
  * `LANGOP_DNS_CIDRS`, `LANGOP_DNS_PORTS`, `LANGOP_CILIUM_FQDN_POLICIES`).
  *

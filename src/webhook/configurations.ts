@@ -1,6 +1,6 @@
 /**
  * The MutatingWebhookConfiguration `langop-mutating` and ValidatingWebhookConfiguration
- * `langop-validating`, generated from the handler table (ADMISSION.md §Webhook configurations), so
+ * `langop-validating`, generated from the handler table (docs/admission.md §Webhook configurations), so
  * every route the server answers is registered and nothing else is.
  *
  * Two forms:

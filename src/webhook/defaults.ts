@@ -1,6 +1,6 @@
 /**
  * THE table of webhook defaults: every default the mutating webhook applies, and nothing else
- * applies one (ADMISSION.md §Defaulting; each kind's "Admission" section). Constant defaults live in
+ * applies one (docs/admission.md §Defaulting; each kind's "Admission" section). Constant defaults live in
  * the CRD schemas instead (the API server applies them before any webhook runs).
  *
  * The table drives the code ({@link applyDefaults}, used by every `/mutate/<plural>` handler) and
@@ -42,36 +42,44 @@ const referenceNamespace = (kind: LangopKind, field: string, source: string): We
 })
 
 export const webhookDefaults: ReadonlyArray<WebhookDefault> = [
-  referenceNamespace("LanguageAgent", "spec.modelRefs[].namespace", "languageagent.md §Admission"),
-  referenceNamespace("LanguageAgent", "spec.toolRefs[].namespace", "languageagent.md §Admission"),
-  referenceNamespace("LanguageAgent", "spec.personaRef.namespace", "languageagent.md §Admission"),
-  referenceNamespace("LanguageAgent", "spec.egress[].to.service.namespace", "languageagent.md §Admission"),
-  referenceNamespace("LanguageTool", "spec.egress[].to.service.namespace", "languagetool.md §Admission"),
-  referenceNamespace("LanguageModel", "spec.egress[].to.service.namespace", "languagemodel.md §Admission"),
-  referenceNamespace("LanguagePersona", "spec.parentPersona.namespace", "languagepersona.md §Admission"),
+  referenceNamespace("LanguageAgent", "spec.modelRefs[].namespace", "docs/languageagent.md §Admission"),
+  referenceNamespace("LanguageAgent", "spec.toolRefs[].namespace", "docs/languageagent.md §Admission"),
+  referenceNamespace("LanguageAgent", "spec.personaRef.namespace", "docs/languageagent.md §Admission"),
+  referenceNamespace(
+    "LanguageAgent",
+    "spec.egress[].to.service.namespace",
+    "docs/languageagent.md §Admission",
+  ),
+  referenceNamespace("LanguageTool", "spec.egress[].to.service.namespace", "docs/languagetool.md §Admission"),
+  referenceNamespace(
+    "LanguageModel",
+    "spec.egress[].to.service.namespace",
+    "docs/languagemodel.md §Admission",
+  ),
+  referenceNamespace("LanguagePersona", "spec.parentPersona.namespace", "docs/languagepersona.md §Admission"),
   {
     kind: "LanguagePersona",
     field: "spec.tone",
     value: constant("professional"),
     whenAbsent: "spec.parentPersona",
-    source: "languagepersona.md PE-2 (children inherit it)",
+    source: "docs/languagepersona.md PE-2 (children inherit it)",
   },
   {
     kind: "LanguagePersona",
     field: "spec.language",
     value: constant("en"),
     whenAbsent: "spec.parentPersona",
-    source: "languagepersona.md PE-2 (children inherit it)",
+    source: "docs/languagepersona.md PE-2 (children inherit it)",
   },
-  referenceNamespace("LanguageClient", "spec.modelRefs[].namespace", "languageclient.md §Admission"),
+  referenceNamespace("LanguageClient", "spec.modelRefs[].namespace", "docs/languageclient.md §Admission"),
   referenceNamespace(
     "LanguageClient",
     "spec.regions[].modelRefs[].namespace",
-    "languageclient.md §Admission",
+    "docs/languageclient.md §Admission",
   ),
-  referenceNamespace("LanguageClient", "spec.toolRefs[].namespace", "languageclient.md §Admission"),
-  referenceNamespace("LanguageClient", "spec.personaRef.namespace", "languageclient.md §Admission"),
-  referenceNamespace("LanguageClient", "spec.agentRefs[].namespace", "languageclient.md §Admission"),
+  referenceNamespace("LanguageClient", "spec.toolRefs[].namespace", "docs/languageclient.md §Admission"),
+  referenceNamespace("LanguageClient", "spec.personaRef.namespace", "docs/languageclient.md §Admission"),
+  referenceNamespace("LanguageClient", "spec.agentRefs[].namespace", "docs/languageclient.md §Admission"),
 ]
 
 export const defaultsFor = (kind: LangopKind): ReadonlyArray<WebhookDefault> =>

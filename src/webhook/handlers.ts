@@ -6,7 +6,7 @@
  * The handlers themselves are pure functions supplied by the caller as a {@link HandlerSet}
  * (`main.ts` wires the real ones); this module holds no handler logic.
  *
- * Endpoints and operations follow ADMISSION.md §Endpoints:
+ * Endpoints and operations follow docs/admission.md §Endpoints:
  * - `/mutate/<plural>`  — CREATE, UPDATE (defaulting, as a JSON Patch)
  * - `/validate/<plural>` — CREATE, UPDATE, plus DELETE for languagepersonas
  * - `/mutate/pods`      — CREATE of Pods labelled `langop.io/kind: LanguageAgent` (sidecar injection)
@@ -58,7 +58,7 @@ export type HandlerSet<R = never> = { readonly [K in LangopKind]: KindHandlers<R
   readonly Pod: { readonly mutate: AdmissionHandler<R> }
 }
 
-/** Operations per endpoint (ADMISSION.md §Endpoints). */
+/** Operations per endpoint (docs/admission.md §Endpoints). */
 export const operationsFor = (type: WebhookType, kind: LangopKind | "Pod"): ReadonlyArray<Operation> => {
   if (kind === "Pod") return ["CREATE"]
   if (type === "validating" && kind === "LanguagePersona") return ["CREATE", "UPDATE", "DELETE"]

@@ -1,7 +1,7 @@
 /**
  * `WebhookLookup`: the read access the admission handlers have to other objects (LanguageTools,
  * LanguageModels, LanguagePersonas, LanguageAgents, Secrets, Namespaces), answered from the operator's informer
- * caches (ADMISSION.md: "Answers come from the informer cache; a cache miss may fall back to one
+ * caches (docs/admission.md: "Answers come from the informer cache; a cache miss may fall back to one
  * live GET").
  *
  * Guarantees:

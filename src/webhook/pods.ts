@@ -1,11 +1,11 @@
 /**
  * `/mutate/pods`: injects the sidecar tools named by an agent Pod's `langop.io/sidecar-tools`
- * annotation as native sidecars (ADMISSION.md §Sidecar injection, languageagent.md §Sidecars).
+ * annotation as native sidecars (docs/admission.md §Sidecar injection, docs/languageagent.md §Sidecars).
  *
  * Guarantees:
  * - A Pod without the annotation (or with an empty one) passes unchanged, whatever else it holds.
  * - Every problem is an answer, never a failure: a listed tool that is malformed, in another
- *   namespace (X-5), missing, not in sidecar mode, too long a name for `tool-<tool>`, whose port
+ *   namespace (docs/concepts.md X-5), missing, not in sidecar mode, too long a name for `tool-<tool>`, whose port
  *   another container of the Pod or another listed tool declares, or whose volumes clash with the
  *   Pod's or another listed tool's volume names denies the Pod with one
  *   `<field path>: <rule>` line per problem, each naming the tool; a lookup failure denies with 500.
@@ -17,7 +17,7 @@
  *   re-invocation on the defaulted, extended Pod yields no patch.
  * - This handler trusts the annotations; the operator serves it only behind the authorisation gate
  *   (sidecar-authorization.ts), which checks who created the Pod and that its agent lists the tools.
- * Assumptions: `lookup` answers from the informer cache (ADMISSION.md; in the operator it is
+ * Assumptions: `lookup` answers from the informer cache (docs/admission.md; in the operator it is
  * `WebhookLookup.tool`, cache first, one live GET on a miss); it returns `undefined` for a
  * tool that does not exist. The server (server.ts) only calls this for Pod CREATE reviews, but the
  * handler checks both itself so it can be called directly.

@@ -12,7 +12,7 @@
  * - `jsonPatch(a, b)` applied to `a` gives `b` (after a JSON round trip, so `undefined` members
  *   count as absent) and is empty when they are equal. Members and same-length arrays are patched
  *   element by element; an array whose length changed is replaced whole when that is shorter.
- * - Deny messages list every violation on its own line as `<field path>: <rule>` (ADMISSION.md).
+ * - Deny messages list every violation on its own line as `<field path>: <rule>` (docs/admission.md).
  */
 import { Cause, Effect, type JsonPatch, JsonPointer, Result, Schema, SchemaIssue } from "effect"
 import { type FieldPath, formatFieldPath } from "../domain/rules.ts"

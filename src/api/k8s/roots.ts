@@ -2,7 +2,7 @@
  * The upstream Kubernetes types our kinds embed, as OpenAPI v3 definition names. `generate.ts` emits
  * these and their transitive closure into `generated.ts`.
  *
- * Which kind field uses which type (from /work/shared/spec, "core/v1 X" / "meta/v1 X" / "networking/v1 X"):
+ * Which kind field uses which type (the API reference in docs/reference/ names them per field):
  *
  * | type                           | LanguageAgent | LanguageTool | LanguageClient | LanguageModel | field(s)                                   |
  * |--------------------------------|---------------|--------------|----------------|---------------|--------------------------------------------|

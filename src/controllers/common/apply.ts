@@ -1,5 +1,5 @@
 /**
- * Write generated objects only when they differ from the live ones (spec README §10 "compare the fields
+ * Write generated objects only when they differ from the live ones (spec docs/concepts.md §10 "compare the fields
  * the operator owns with the live object and update only on difference").
  *
  * How: every desired object carries annotation `langop.io/applied-hash` = hash of the rest of the desired

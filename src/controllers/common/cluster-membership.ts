@@ -1,5 +1,5 @@
 /**
- * Membership of a namespaced resource in a LanguageCluster (`spec.clusterRef`, spec README §2, X-2).
+ * Membership of a namespaced resource in a LanguageCluster (`spec.clusterRef`, spec docs/concepts.md §2, docs/concepts.md X-2).
  *
  * `clusterRef` is a membership check, not a relocation: the named cluster must exist, be `Ready`, and
  * report the resource's own namespace in `status.namespace`. Until it is Ready the resource waits

@@ -1,5 +1,5 @@
 /**
- * Condition bookkeeping with metav1.Condition semantics (spec README §7.1).
+ * Condition bookkeeping with metav1.Condition semantics (spec docs/concepts.md §7.1).
  *
  * Guarantees: setting a condition equal in status, reason, message and observedGeneration is a no-op (same
  * array contents); `lastTransitionTime` changes only when `status` flips; the list stays sorted by type so

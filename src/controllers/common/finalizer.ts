@@ -1,5 +1,5 @@
 /**
- * JSON patches that add or remove the finalizer `langop.io/finalizer` (spec README §5). PURE.
+ * JSON patches that add or remove the finalizer `langop.io/finalizer` (spec docs/concepts.md §5). PURE.
  *
  * Guarantees: the patch touches only `metadata.finalizers` and starts with a `test` of the
  * `resourceVersion` that was read, so it fails (HTTP 422, retried by the reconcile backoff after a fresh

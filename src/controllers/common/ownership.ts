@@ -1,5 +1,5 @@
 /**
- * Controller owner references and the name-collision rule (spec README §3, §5).
+ * Controller owner references and the name-collision rule (spec docs/concepts.md §3, §5).
  *
  * Guarantee: a generated object controlled by a different owner is never overwritten; the caller reports
  * `NameConflict` instead.
@@ -20,7 +20,7 @@ export interface OwnerObject {
   readonly metadata: { readonly name?: string; readonly uid?: string }
 }
 
-/** The controller owner reference to one of our resources (always the same namespace; README §2). */
+/** The controller owner reference to one of our resources (always the same namespace; docs/concepts.md §2). */
 export const controllerRef = (owner: OwnerObject): OwnerRef => ({
   apiVersion: API_VERSION,
   kind: owner.kind,

@@ -1,10 +1,10 @@
 /**
  * Builders shared by the kinds that run a Deployment of their own with optional PDB and HPA (tools,
- * clients; languagetool.md §Service mode, languageclient.md §PodDisruptionBudget, HPA). PURE.
+ * clients; docs/languagetool.md §Service mode, docs/languageclient.md §PodDisruptionBudget, HPA). PURE.
  *
  * Guarantees: deterministic output; absent optional fields are omitted (the API server omits them too, so
  * a live object compares equal); the HPA falls back to 80 % CPU when no metric is expressible, and reports
- * every metric it had to skip (`UnsupportedMetric`, TL-1/CL-8) instead of failing.
+ * every metric it had to skip (`UnsupportedMetric`, docs/languagetool.md TL-1/docs/languageclient.md CL-8) instead of failing.
  */
 import { QUANTITY_PATTERN } from "../../api/k8s/index.ts"
 import type {

@@ -1,5 +1,5 @@
 /**
- * ConfigMap `<agent>-agent` (languageagent.md §ConfigMap). PURE.
+ * ConfigMap `<agent>-agent` (docs/languageagent.md §ConfigMap). PURE.
  *
  * Guarantees: data depends only on the agent spec, its resolved models/tools and the effective persona,
  * never on time; JSON copied from a resource has its keys sorted recursively, JSON whose keys the spec

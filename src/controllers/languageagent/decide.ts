@@ -1,5 +1,5 @@
 /**
- * LanguageAgent decisions (languageagent.md §Reconcile sequence). PURE: one gathered input → what to
+ * LanguageAgent decisions (docs/languageagent.md §Reconcile sequence). PURE: one gathered input → what to
  * write, and a pure `finish` that turns what act managed to do into the status and the requeue.
  *
  * The sequence: validate statically (→ `Failed`, no requeue) → cluster membership (wait or fail) →
@@ -59,7 +59,7 @@ export interface AgentInput {
   readonly workloadUnreadable?: string | undefined
   /** Usage attribution is on and the agent's models are resolved (samples are read every reconcile). */
   readonly usageAttribution?: boolean | undefined
-  /** Usage attribution samples (empty without attribution, AG-12). */
+  /** Usage attribution samples (empty without attribution, docs/languageagent.md AG-12). */
   readonly usage: ReadonlyArray<ModelUsageSample>
   readonly settings: AgentSettings
   /** RFC 3339, seconds precision. */

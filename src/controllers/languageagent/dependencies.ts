@@ -1,5 +1,5 @@
 /**
- * Dependency resolution of a LanguageAgent (languageagent.md §Dependencies, §Memory, §Safety; README X-5).
+ * Dependency resolution of a LanguageAgent (docs/languageagent.md §Dependencies, §Memory, §Safety; docs/concepts.md X-5).
  * PURE: lookups answer from whatever the caller read (the informer caches).
  *
  * Two outcomes, reported as two conditions: models, tools, sidecar checks and the memory Secret
@@ -8,8 +8,8 @@
  * *failure* (the spec or a dependency must change: phase `Failed`).
  *
  * Guarantees: the resolved model list is in the spec's order (fallback last, then priority ascending with
- * unset priorities after set ones, then list order — AG-3); tools keep `toolRefs` order; disabled tool
- * references are skipped without lookup; blocked tools (AG-6) are excluded after lookup; messages name every
+ * unset priorities after set ones, then list order — docs/languageagent.md AG-3); tools keep `toolRefs` order; disabled tool
+ * references are skipped without lookup; blocked tools (docs/languageagent.md AG-6) are excluded after lookup; messages name every
  * missing object, sorted as in the spec.
  */
 import type { LanguageAgent } from "../../api/languageagent.ts"
@@ -123,7 +123,7 @@ export const toolUrl = (tool: LanguageTool, clusterDomain: string): string =>
     ? `http://localhost:${tool.spec.port}`
     : `http://${tool.metadata.name ?? ""}.${tool.metadata.namespace ?? ""}.svc.${clusterDomain}:${tool.spec.port}`
 
-/** Stable sort: role `fallback` last, then priority ascending (unset after set), then list order (AG-3). */
+/** Stable sort: role `fallback` last, then priority ascending (unset after set), then list order (docs/languageagent.md AG-3). */
 export const orderModelRefs = (refs: ReadonlyArray<ModelReference>): ReadonlyArray<ModelReference> =>
   refs
     .map((ref, index) => ({ ref, index }))
@@ -147,7 +147,7 @@ const blocked = (reason: string, message: string, wait: boolean): Blocked => ({
   wait,
 })
 
-/** Whether the agent serves HTTP on 8080 itself (AGENT_WEBHOOK_PORT; AG-16). */
+/** Whether the agent serves HTTP on 8080 itself (AGENT_WEBHOOK_PORT; docs/languageagent.md AG-16). */
 export const servesHttp = (agent: LanguageAgent): boolean =>
   agent.spec.executionMode === "interactive" || agent.spec.executionMode === "event-driven"
 

@@ -1,6 +1,6 @@
 /**
- * The `agent` container's environment (README §6.1) and the JSON values it carries
- * (languageagent.md §Triggers, §Memory, §Safety, §Observability). PURE.
+ * The `agent` container's environment (docs/concepts.md §6.1) and the JSON values it carries
+ * (docs/languageagent.md §Triggers, §Memory, §Safety, §Observability). PURE.
  *
  * Guarantees: variables come in the table's exact order and formats; values never depend on time or
  * randomness; when a user `spec.env` entry has the same name as an operator entry, the operator entry is
@@ -20,7 +20,7 @@ export interface EnvInput {
   readonly models: ReadonlyArray<ResolvedModel>
   readonly tools: ReadonlyArray<ResolvedTool>
   readonly persona: ResolvedPersona | undefined
-  /** The effective instructions (languagepersona.md §Rendering). */
+  /** The effective instructions (docs/languagepersona.md §Rendering). */
   readonly instructions: string
   /** Operator setting LANGOP_OTLP_ENDPOINT, if configured. */
   readonly otlpEndpoint?: string | undefined
@@ -63,7 +63,7 @@ export const approvalSet = (agent: LanguageAgent): ReadonlyArray<string> =>
     ]),
   ].sort()
 
-/** `AGENT_SAFETY_CONFIG` (languageagent.md §Safety), or undefined when none of its sources exists. */
+/** `AGENT_SAFETY_CONFIG` (docs/languageagent.md §Safety), or undefined when none of its sources exists. */
 export const safetyConfigJson = (agent: LanguageAgent): string | undefined => {
   const safety = agent.spec.safetyConfig
   const limits = agent.spec.rateLimits
@@ -171,7 +171,7 @@ export const operatorEnv = (input: EnvInput): ReadonlyArray<EnvVar> => {
 export const tracingActive = (agent: LanguageAgent, otlpEndpoint: string | undefined): boolean =>
   agent.spec.observability?.tracing === true && otlpEndpoint !== undefined && otlpEndpoint !== ""
 
-/** README §6.1 rows 1–24: operator variables (minus those the user redefines), then user `spec.env`. */
+/** docs/concepts.md §6.1 rows 1–24: operator variables (minus those the user redefines), then user `spec.env`. */
 export const agentEnv = (input: EnvInput): ReadonlyArray<EnvVar> => {
   const user = input.agent.spec.env ?? []
   const userNames = new Set(user.map((e) => e.name))

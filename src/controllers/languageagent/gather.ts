@@ -117,7 +117,7 @@ export interface GatherOptions {
   readonly settings: AgentSettings
   /** Grace period of DNS answers (= the DNS refresh interval). */
   readonly dnsRefresh: Duration.Input
-  /** Operator setting LANGOP_USAGE_ATTRIBUTION (AG-12). */
+  /** Operator setting LANGOP_USAGE_ATTRIBUTION (docs/languageagent.md AG-12). */
   readonly usageAttribution: boolean
 }
 

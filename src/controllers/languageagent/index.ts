@@ -1,7 +1,7 @@
 /**
- * The LanguageAgent controller (languageagent.md): gather → decide → act.
+ * The LanguageAgent controller (docs/languageagent.md): gather → decide → act.
  *
- * Triggers (README §10):
+ * Triggers (docs/concepts.md §10):
  * - the agent itself, and every object it generates (owned: ConfigMap, PVC, Deployment, CronJob,
  *   Service, ServiceAccount, Role, RoleBinding, NetworkPolicy), so drift is repaired and workload status
  *   changes reach the agent's status;

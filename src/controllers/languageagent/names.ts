@@ -1,10 +1,10 @@
 /**
- * Names, paths, ports and condition reasons of the LanguageAgent controller (languageagent.md, README §3).
+ * Names, paths, ports and condition reasons of the LanguageAgent controller (docs/languageagent.md, docs/concepts.md §3).
  * Constants only: every module of the controller (and its tests) takes names from here, so a generated
  * object's name is defined in exactly one place.
  */
 
-/** ConfigMap `<agent>-agent` (README §3). */
+/** ConfigMap `<agent>-agent` (docs/concepts.md §3). */
 export const configMapName = (agent: string): string => `${agent}-agent`
 /** PVC `<agent>-workspace`. */
 export const workspaceClaimName = (agent: string): string => `${agent}-workspace`
@@ -21,7 +21,7 @@ export const KNOWLEDGE_DIR = "/etc/langop/knowledge"
 export const knowledgeVolumeName = (index: number): string => `knowledge-${index}`
 export const KNOWLEDGE_VOLUME_PATTERN = /^knowledge-[0-9]+$/u
 
-/** The agent's HTTP port for interactive clients and webhook triggers (AG-16). */
+/** The agent's HTTP port for interactive clients and webhook triggers (docs/languageagent.md AG-16). */
 export const AGENT_HTTP_PORT = 8080
 export const AGENT_HTTP_PORT_NAME = "http"
 /** Service port of interactive / webhook agents (→ targetPort 8080). */
@@ -34,7 +34,7 @@ export const DEFAULT_TIMEOUT_SECONDS = 600
 export const DUMMY_OPENAI_API_KEY = "sk-dummy-key-for-local-proxy"
 export const OTEL_SERVICE_PREFIX = "language-operator-agent-"
 
-/** README §3: `app.kubernetes.io/name` and Service names; a scheduled agent's CronJob name. */
+/** docs/concepts.md §3: `app.kubernetes.io/name` and Service names; a scheduled agent's CronJob name. */
 export const MAX_NAME_LENGTH = 63
 export const MAX_CRONJOB_NAME_LENGTH = 52
 

@@ -1,12 +1,12 @@
 /**
- * What the agent's workload reports back (languageagent.md §Status, §Cost and usage). PURE.
+ * What the agent's workload reports back (docs/languageagent.md §Status, §Cost and usage). PURE.
  *
  * - Deployment modes: phase and `WorkloadAvailable` from the Deployment's status and conditions and from
  *   its Pods' waiting reasons (including injected native sidecars), replica counts from the Deployment.
  * - Scheduled mode: phase from the CronJob; active/ready from its unfinished Jobs; execution counters
  *   advanced by every finished Job whose finish time is later than `lastExecutionTime`, in finish-time
  *   order, so counting stays right although the CronJob keeps only a few Jobs.
- * - Usage attribution (AG-12): per-model usage summed into `modelUsage`, `metrics.totalTokens` and
+ * - Usage attribution (docs/languageagent.md AG-12): per-model usage summed into `modelUsage`, `metrics.totalTokens` and
  *   `costMetrics`.
  */
 import type {
@@ -230,7 +230,7 @@ export const countExecutions = (
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Usage attribution (AG-12)
+// Usage attribution (docs/languageagent.md AG-12)
 
 /** Per-user counters of one model proxy for this agent (`user` = `<namespace>/<agent>`). */
 export interface ModelUsageSample {

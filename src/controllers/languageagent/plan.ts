@@ -1,5 +1,5 @@
 /**
- * The generated objects of a resolved LanguageAgent, as ordered steps (languageagent.md §Reconcile
+ * The generated objects of a resolved LanguageAgent, as ordered steps (docs/languageagent.md §Reconcile
  * sequence 6–10): ConfigMap → workspace PVC → Service → ServiceAccount/Role/RoleBinding → NetworkPolicy →
  * workload (Deployment or CronJob; the other kind deleted). PURE.
  *

@@ -1,5 +1,5 @@
 /**
- * The LanguageAgent status (languageagent.md §Status, §Conditions; README §7.1). PURE.
+ * The LanguageAgent status (docs/languageagent.md §Status, §Conditions; docs/concepts.md §7.1). PURE.
  *
  * Guarantees:
  * - The phase is always in the kind's enum; a running workload keeps its phase while a dependency is
@@ -18,7 +18,7 @@ import { type ConditionInput, findCondition, setConditions } from "../common/con
 import { ConditionTypes, READY_MESSAGE, Reasons } from "./names.ts"
 import type { ExecutionCounters, UsageStatus, WorkloadState } from "./observe.ts"
 
-/** The status fields this controller owns (everything else is runtime-reported, AG-9). */
+/** The status fields this controller owns (everything else is runtime-reported, docs/languageagent.md AG-9). */
 const OWNED_KEYS = [
   "observedGeneration",
   "phase",

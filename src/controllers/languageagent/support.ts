@@ -1,5 +1,5 @@
 /**
- * Support objects of interactive and event-driven agents (languageagent.md §Workload, §Triggers): Service
+ * Support objects of interactive and event-driven agents (docs/languageagent.md §Workload, §Triggers): Service
  * `<agent>` (interactive, or a `webhook` trigger), and for a `kubernetes-event` trigger Role and RoleBinding
  * `<agent>-events` (least rights: read Events, core and events.k8s.io, in the agent's namespace only) plus
  * ServiceAccount `<agent>` when `spec.serviceAccountName` is empty. PURE.

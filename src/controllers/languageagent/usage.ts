@@ -1,6 +1,6 @@
 /**
- * `AgentUsage`: where per-agent usage attribution samples come from (languageagent.md §Cost and usage,
- * AG-12). With attribution on, the runtime sends the OpenAI `user` field as `<namespace>/<agent>` and the
+ * `AgentUsage`: where per-agent usage attribution samples come from (docs/languageagent.md §Cost and usage,
+ * docs/languageagent.md AG-12). With attribution on, the runtime sends the OpenAI `user` field as `<namespace>/<agent>` and the
  * model proxies count per end user; the controller sums and prices those counters (observe.ts
  * `usageStatus`).
  *

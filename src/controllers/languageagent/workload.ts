@@ -1,7 +1,7 @@
 /**
  * The agent's pod template and workload: Deployment `<agent>` for `autonomous`, `interactive` and
- * `event-driven`, CronJob `<agent>` for `scheduled` (languageagent.md §Workload, §Workspace, §Sidecars;
- * README §4, §6.1, X-10). PURE.
+ * `event-driven`, CronJob `<agent>` for `scheduled` (docs/languageagent.md §Workload, §Workspace, §Sidecars;
+ * docs/concepts.md §4, §6.1, docs/concepts.md X-10). PURE.
  *
  * Guarantees:
  * - Every pass-through field of the spec is honoured (pull policy and secrets, envFrom, resources, node
@@ -12,7 +12,7 @@
  *   leaves unset; the user's own values pass through unchanged (admission checked them).
  * - Selectors use only the four common labels; user pod labels never override ours; our annotations
  *   (config hash, sidecar marks) win over user pod annotations.
- * - No sidecar container is written: the template only carries the sidecar marks (ADMISSION.md).
+ * - No sidecar container is written: the template only carries the sidecar marks (docs/admission.md).
  * - Output is deterministic: equal inputs give equal objects (maps sorted, no time, no randomness), so an
  *   unchanged agent never rolls.
  */
@@ -101,7 +101,7 @@ export type DesiredCronJob = {
 
 export interface PodInput {
   readonly agent: LanguageAgent
-  /** The `agent` container's env (README §6.1, env.ts). */
+  /** The `agent` container's env (docs/concepts.md §6.1, env.ts). */
   readonly env: ReadonlyArray<Obj>
   readonly sidecars: ReadonlyArray<SidecarTool>
   readonly knowledge: ReadonlyArray<KnowledgeMount>
@@ -114,7 +114,7 @@ export interface PodInput {
   readonly configMapVersions?: Readonly<Record<string, string>> | undefined
   /** Pod service account: `spec.serviceAccountName`, or `<agent>` when the operator creates it. */
   readonly serviceAccountName: string | undefined
-  /** Operator setting "default workspace fsGroup" (AG-7). */
+  /** Operator setting "default workspace fsGroup" (docs/languageagent.md AG-7). */
   readonly defaultFsGroup: number | undefined
 }
 
@@ -143,7 +143,7 @@ export const activeDeadlineSeconds = (timeout: string): number => {
   return ms === undefined ? DEFAULT_TIMEOUT_SECONDS : Math.max(1, Math.ceil(ms / 1000))
 }
 
-/** Jobs reject `Always`: it becomes `OnFailure` (AG-13). */
+/** Jobs reject `Always`: it becomes `OnFailure` (docs/languageagent.md AG-13). */
 export const jobRestartPolicy = (agent: LanguageAgent): "OnFailure" | "Never" =>
   agent.spec.restartPolicy === "Never" ? "Never" : "OnFailure"
 
@@ -189,7 +189,7 @@ const mountsOf = (input: PodInput): ReadonlyArray<Obj> => {
 
 /**
  * `langop.io/config-hash`: ConfigMap data, env and the versions of the Secrets and ConfigMaps the env
- * reads (README §4). ConfigMap versions enter only when there are some, so agents whose env reads no
+ * reads (docs/concepts.md §4). ConfigMap versions enter only when there are some, so agents whose env reads no
  * ConfigMap keep the hash they had before ConfigMaps were counted (no rollout on upgrade).
  */
 export const podConfigHash = (

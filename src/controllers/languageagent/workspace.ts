@@ -1,5 +1,5 @@
 /**
- * Workspace PVC `<agent>-workspace` (languageagent.md §Workspace; README §10 "never rewrite a PVC spec
+ * Workspace PVC `<agent>-workspace` (docs/languageagent.md §Workspace; docs/concepts.md §10 "never rewrite a PVC spec
  * after creation except a storage request increase"). PURE.
  *
  * Guarantees:

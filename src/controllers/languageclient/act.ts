@@ -99,7 +99,7 @@ export const act = Effect.fn("languageclient.act")(function* (
   return plan.recheckMonitor ? Reconciled.requeueAfter(options.monitorRecheck ?? "1 minute") : Reconciled.done
 })
 
-/** Deletion: nothing to clean up beyond garbage collection (README §5); drop the finalizer. */
+/** Deletion: nothing to clean up beyond garbage collection (docs/concepts.md §5); drop the finalizer. */
 export const cleanup = Effect.fn("languageclient.cleanup")(function* (
   client: LanguageClient,
   fieldManager: string,

@@ -1,6 +1,6 @@
 /**
- * The objects a LanguageClient generates (languageclient.md §Pod, §Service, §Ingress, §PDB/HPA/
- * ServiceMonitor, §Regions; README §3–§6.5). PURE builders.
+ * The objects a LanguageClient generates (docs/languageclient.md §Pod, §Service, §Ingress, §PDB/HPA/
+ * ServiceMonitor, §Regions; docs/concepts.md §3–§6.5). PURE builders.
  *
  * A *unit* is one Deployment with its Service (and optional Ingress and HPA): the default unit `<name>`
  * without enabled regions, one unit `<name>-<region>` per enabled region otherwise (plus the shared
@@ -10,7 +10,7 @@
  * the region label on regional objects (never `langop.io/cluster`); `replicas` is omitted while the HPA is
  * enabled; pods get the `restricted` Pod Security Standard for every security field the user leaves
  * unset and the user's own values unchanged (admission checked them against the namespace's level);
- * every pass-through field is honoured (README X-10); the pod template's config hash covers everything a
+ * every pass-through field is honoured (docs/concepts.md X-10); the pod template's config hash covers everything a
  * pod reads only at start (env, the ConfigMap data, the versions of the Secrets it mounts and of the
  * Secrets/ConfigMaps its env reads).
  */
@@ -241,7 +241,7 @@ export const desiredService = (
   }
 }
 
-/** Whether a namespaced cert-manager Issuer named like the configured issuer exists (CL-5). */
+/** Whether a namespaced cert-manager Issuer named like the configured issuer exists (docs/languageclient.md CL-5). */
 export type IssuerKind = "Issuer" | "ClusterIssuer"
 
 /** The issuer to annotate with, or undefined without cert-manager. */

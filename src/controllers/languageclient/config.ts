@@ -1,6 +1,6 @@
 /**
- * What the client application reads: ConfigMap `<name>-client` data (languageclient.md §ConfigMap,
- * §Authentication), the `client` container's environment (README §6.5, §Pod) and the Secret volumes it
+ * What the client application reads: ConfigMap `<name>-client` data (docs/languageclient.md §ConfigMap,
+ * §Authentication), the `client` container's environment (docs/concepts.md §6.5, §Pod) and the Secret volumes it
  * mounts. PURE.
  *
  * Guarantees: deterministic (JSON keys sorted, lists in spec order); no credential enters the ConfigMap or
@@ -29,7 +29,7 @@ import {
 
 export type AuthMode = "open" | "mixed" | "required"
 
-/** CL-3: disabled/absent → open; otherwise anonymous iff allowAnonymous && !requireAuthentication. */
+/** docs/languageclient.md CL-3: disabled/absent → open; otherwise anonymous iff allowAnonymous && !requireAuthentication. */
 export const authMode = (client: LanguageClient): AuthMode => {
   const auth = client.spec.authentication
   if (auth === undefined || !auth.enabled) return "open"
@@ -115,7 +115,7 @@ export interface EnvInput {
   readonly persona: ResolvedPersona | undefined
 }
 
-/** README §6.5 in order, then `spec.env` (a user entry replaces the operator's of the same name). */
+/** docs/concepts.md §6.5 in order, then `spec.env` (a user entry replaces the operator's of the same name). */
 export const clientEnv = (input: EnvInput): ReadonlyArray<EnvVar> => {
   const { client, models, tools } = input
   const spec = client.spec

@@ -1,5 +1,5 @@
 /**
- * LanguageClient decisions (languageclient.md §Reconcile sequence). PURE: input → plan: finalizer, a
+ * LanguageClient decisions (docs/languageclient.md §Reconcile sequence). PURE: input → plan: finalizer, a
  * block (invalid spec, cluster membership, dependency wait/failure — existing children are left
  * untouched), or the desired children (each with the live object it is compared with), the children to
  * delete (objects of a layout or option no longer in use) and name conflicts. status.ts turns the plan and

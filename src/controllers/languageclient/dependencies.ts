@@ -1,10 +1,10 @@
 /**
- * Dependency resolution of a LanguageClient (languageclient.md §Dependencies). PURE: lookups answer
+ * Dependency resolution of a LanguageClient (docs/languageclient.md §Dependencies). PURE: lookups answer
  * from whatever the caller read (the informer caches).
  *
  * Models and the persona resolve exactly as for agents (the agent's `orderModelRefs`, `modelUrl` and
  * `resolvePersona` are reused); tools: enabled service-mode tools only (sidecar tools are skipped with a
- * note, CL-11); agents: enabled refs must exist, reachable only with a Service; Secrets (auth providers,
+ * note, docs/languageclient.md CL-11); agents: enabled refs must exist, reachable only with a Service; Secrets (auth providers,
  * session backend, TLS) must exist in the client's namespace.
  *
  * Guarantees: checks run in the reconcile sequence's order (models, tools, agents, persona, Secrets) and

@@ -7,7 +7,7 @@
  * reported as a NameConflict instead of being overwritten; the Certificate, which has no informer as
  * cert-manager may be absent, is always looked up this way, wanted or not, so an unwanted one is found and
  * removed), (b) the cert-manager Issuer lookup when
- * cert-manager TLS is configured (CL-5; a missing cert-manager CRD means "no Issuer"), (c) the client's
+ * cert-manager TLS is configured (docs/languageclient.md CL-5; a missing cert-manager CRD means "no Issuer"), (c) the client's
  * ServiceMonitor, listed by name on every reconcile (a 404 means its CRD is not installed; the kind has
  * no informer because it may not exist, so a wanted one is re-checked periodically, see decide.ts).
  * A wanted Deployment whose GET fails (other than NotFound) is reported in `unreadable` instead of failing

@@ -1,7 +1,7 @@
 /**
- * The LanguageClient controller (languageclient.md): gather → decide → act.
+ * The LanguageClient controller (docs/languageclient.md): gather → decide → act.
  *
- * Triggers (README §10): the client itself; its generated children (owned: drift is repaired and
+ * Triggers (docs/concepts.md §10): the client itself; its generated children (owned: drift is repaired and
  * Deployment/Ingress/Service status changes update the client's status); its Pods (failure detection);
  * referenced LanguageModels, LanguageTools, LanguageAgents, Secrets and the ConfigMaps its env reads
  * (through indexes over the client's references); its LanguagePersona or any ancestor of it (the client renders the whole inheritance chain,

@@ -1,5 +1,5 @@
 /**
- * Names, paths and condition reasons of the LanguageClient controller (languageclient.md, README §3).
+ * Names, paths and condition reasons of the LanguageClient controller (docs/languageclient.md, docs/concepts.md §3).
  * Constants only, so every generated object's name is defined in exactly one place.
  */
 import { resource } from "../../kube/resources.ts"
@@ -28,7 +28,7 @@ export const REGION_TOPOLOGY_LABEL = "topology.kubernetes.io/region"
 export const ISSUER_ANNOTATION = "cert-manager.io/issuer"
 export const CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
 
-/** cert-manager's namespaced Issuer (looked up to pick the annotation; CL-5). */
+/** cert-manager's namespaced Issuer (looked up to pick the annotation; docs/languageclient.md CL-5). */
 export const CertManagerIssuer = resource("cert-manager.io", "v1", "Issuer", "issuers", true)
 /** cert-manager Certificate `<client>` issuing the TLS Secret when the pods terminate TLS themselves. */
 export const Certificate = resource("cert-manager.io", "v1", "Certificate", "certificates", true)

@@ -1,5 +1,5 @@
 /**
- * LanguageClient status (languageclient.md §Status, §URL, §Conditions). PURE: plan + what acting on it
+ * LanguageClient status (docs/languageclient.md §Status, §URL, §Conditions). PURE: plan + what acting on it
  * observed → the status to write, whether it changed, and the events to record.
  *
  * Guarantees: the phase is in the kind's enum and computed per Deployment exactly as for tools
@@ -7,7 +7,7 @@
  * Running → Running; some pods ready → Updating; else Pending); while a dependency or the cluster is
  * awaited nothing is written, so a Running/Updating client keeps its phase; `lastUpdateTime` (also per region) moves only when another field changed;
  * condition `lastTransitionTime` only on a status flip; feeding the result back yields no change and no
- * event; events only when the Ready condition's status or reason changes. Usage fields stay unset (CL-10).
+ * event; events only when the Ready condition's status or reason changes. Usage fields stay unset (docs/languageclient.md CL-10).
  */
 import type {
   ClientPhase,

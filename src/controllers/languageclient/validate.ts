@@ -1,11 +1,11 @@
 /**
- * Static validation of a LanguageClient at reconcile (languageclient.md §Validation), for objects stored
+ * Static validation of a LanguageClient at reconcile (docs/languageclient.md §Validation), for objects stored
  * without the validating webhook. PURE.
  *
  * The rules are the webhook's own (`staticClientFindings`), so admission and reconcile never disagree;
  * this module only maps the denials to the spec's condition reasons: a bad name → `InvalidName`, a
  * reserved volume → `ReservedVolumeName`, a Secret in another namespace → `CrossNamespaceSecretUnsupported`
- * (README X-3), everything else → `InvalidSpec`. The most specific reason of the first kind found wins;
+ * (docs/concepts.md X-3), everything else → `InvalidSpec`. The most specific reason of the first kind found wins;
  * the message lists every problem.
  */
 import type { LanguageClient } from "../../api/languageclient.ts"

@@ -1,11 +1,11 @@
 /**
- * LanguageCluster decisions (languagecluster.md §Required behaviour). PURE: one gathered input → what to
+ * LanguageCluster decisions (docs/languagecluster.md §Reconcile behaviour). PURE: one gathered input → what to
  * do with the finalizer and the Namespace, the status to report, events, and whether to requeue.
  *
  * Guarantees:
  * - A Namespace is created only when absent, and then carries `langop.io/created-by-cluster: "true"`,
  *   `langop.io/cluster: <name>`, `langop.io/managed: "true"` and a controller owner reference.
- * - A Namespace is deleted only if it carries BOTH that annotation and our cluster label (LC-2); an adopted
+ * - A Namespace is deleted only if it carries BOTH that annotation and our cluster label (docs/languagecluster.md LC-2); an adopted
  *   namespace only loses our label. A namespace labelled for another cluster is never modified.
  * - With nothing changed the decision writes nothing: `namespace: None`, `statusChanged: false`
  *   (conditions keep their `lastTransitionTime` unless their status flips).

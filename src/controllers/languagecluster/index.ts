@@ -1,5 +1,5 @@
 /**
- * The LanguageCluster controller (languagecluster.md): gather → decide → act.
+ * The LanguageCluster controller (docs/languagecluster.md): gather → decide → act.
  *
  * Triggers: the cluster itself; any Namespace event that concerns a cluster — a namespace labelled
  * `langop.io/cluster: <name>` (created or adopted by it; so an externally deleted namespace is

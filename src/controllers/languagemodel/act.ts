@@ -1,5 +1,5 @@
 /**
- * Carries out a LanguageModel decision against the API server (languagemodel.md §Reconcile sequence).
+ * Carries out a LanguageModel decision against the API server (docs/languagemodel.md §Reconcile sequence).
  *
  * Guarantees:
  * - children (ConfigMap `<name>-model`, Deployment and Service `<name>`) are written by server-side apply

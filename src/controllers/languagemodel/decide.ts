@@ -1,5 +1,5 @@
 /**
- * LanguageModel decisions (languagemodel.md §Reconcile sequence, §Validation, §Fallbacks, §Status,
+ * LanguageModel decisions (docs/languagemodel.md §Reconcile sequence, §Validation, §Fallbacks, §Status,
  * §Conditions). PURE: one gathered {@link ModelInput} → finalizer, desired ConfigMap/Deployment/Service,
  * status, events and requeue. The NetworkPolicy is built by src/network; its conditions come in as input.
  *
@@ -124,7 +124,7 @@ const secretProblem = (input: ModelInput, spec: LanguageModelSpec, namespace: st
       message: `Secret ${ref.name} not found in namespace ${namespace}; waiting for it`,
       wait: true,
     }
-  // bedrock reads the whole Secret as environment (LM-5): `key` need not exist.
+  // bedrock reads the whole Secret as environment (docs/languagemodel.md LM-5): `key` need not exist.
   if (spec.provider !== "bedrock" && !input.apiKeySecret.keys.includes(ref.key))
     return {
       phase: "Error",

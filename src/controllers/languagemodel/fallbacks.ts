@@ -1,5 +1,5 @@
 /**
- * Fallback resolution (languagemodel.md §Fallbacks, LM-3, LM-4) and the `FeaturesSupported` condition.
+ * Fallback resolution (docs/languagemodel.md §LiteLLM, docs/languagemodel.md LM-3, docs/languagemodel.md LM-4) and the `FeaturesSupported` condition.
  * PURE.
  */
 import type { LanguageModelSpec } from "../../api/languagemodel.ts"
@@ -8,7 +8,7 @@ import type { ModelPeer } from "./input.ts"
 import type { FeatureIssue, ResolvedFallback } from "./litellm.ts"
 
 // ---------------------------------------------------------------------------------------------------------
-// Fallbacks (§Fallbacks, LM-3, LM-4)
+// Fallbacks (§Fallbacks, docs/languagemodel.md LM-3, docs/languagemodel.md LM-4)
 
 export interface FallbackResolution {
   readonly resolved: ReadonlyArray<ResolvedFallback>

@@ -1,6 +1,6 @@
 /**
  * Gathers one LanguageModel reconcile's input (input.ts `ModelInput`) and, once decide has rendered the
- * configuration, the model proxy's egress policy (languagemodel.md §Egress, README §9).
+ * configuration, the model proxy's egress policy (docs/languagemodel.md §Egress, docs/concepts.md §9).
  *
  * Guarantees: reads informer caches; a live GET only when a child is not cached (the child caches hold
  * only operator-labelled objects, so a user's object with our name is found by that GET and reported as a

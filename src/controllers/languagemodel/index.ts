@@ -1,5 +1,5 @@
 /**
- * The LanguageModel controller (languagemodel.md): gather → decide → act.
+ * The LanguageModel controller (docs/languagemodel.md): gather → decide → act.
  *
  * Triggers: the model itself; its generated children (ConfigMap `<name>-model`, Deployment, Service,
  * NetworkPolicy — owned, so drift is repaired and Deployment status changes update the model's status);

@@ -1,5 +1,5 @@
 /**
- * Value mappings from LanguageModel fields to LiteLLM values (languagemodel.md §LiteLLM configuration),
+ * Value mappings from LanguageModel fields to LiteLLM values (docs/languagemodel.md §LiteLLM configuration),
  * and the names the config and the workload share. PURE; used by litellm.ts and workload.ts.
  */
 import { parseDuration } from "../../api/shared.ts"
@@ -12,7 +12,7 @@ export type LiteLLMLogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR"
 
 export const API_KEY_ENV = "LANGOP_MODEL_API_KEY"
 export const REDIS_PASSWORD_ENV = "LANGOP_CACHE_REDIS_PASSWORD"
-/** Key sent to keyless upstreams and to fallback proxies (which accept any key; LM-10). */
+/** Key sent to keyless upstreams and to fallback proxies (which accept any key; docs/languagemodel.md LM-10). */
 export const DUMMY_API_KEY = "sk-local-dummy-key"
 /** Where the `secrets` volume is mounted (vertex credentials file). */
 export const SECRETS_MOUNT_PATH = "/etc/secrets"
@@ -82,7 +82,7 @@ export const parameterValue = (raw: string): YamlValue => {
   }
 }
 
-/** Each share `max(1, floor(limit × wᵢ / Σw))`; equal shares when every weight is 0 (LM-8). */
+/** Each share `max(1, floor(limit × wᵢ / Σw))`; equal shares when every weight is 0 (docs/languagemodel.md LM-8). */
 export const splitLimit = (limit: number, weights: ReadonlyArray<number>): ReadonlyArray<number> => {
   if (weights.length <= 1) return weights.map(() => limit)
   const total = weights.reduce((a, b) => a + b, 0)

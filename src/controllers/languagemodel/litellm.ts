@@ -1,5 +1,5 @@
 /**
- * Renders a LanguageModel into LiteLLM's proxy configuration (languagemodel.md §LiteLLM
+ * Renders a LanguageModel into LiteLLM's proxy configuration (docs/languagemodel.md §LiteLLM
  * configuration). PURE: no I/O, no clock, no randomness.
  *
  * Guarantees:
@@ -58,7 +58,7 @@ import { toYaml, type YamlValue } from "./yaml.ts"
 
 /** A fallback LanguageModel that exists and closes no cycle (decide.ts resolves them). */
 export interface ResolvedFallback {
-  /** `metadata.name` of the fallback LanguageModel (same namespace, LM-3). */
+  /** `metadata.name` of the fallback LanguageModel (same namespace, docs/languagemodel.md LM-3). */
   readonly modelRef: string
   /** Its `spec.modelName`: the model group its own proxy serves. */
   readonly modelName: string
@@ -96,7 +96,7 @@ export interface RenderInput {
   /** Operator OTLP collector endpoint; undefined when not configured. */
   readonly otlpEndpoint: string | undefined
   /**
-   * Operator setting LANGOP_USAGE_ATTRIBUTION (languageagent.md §Cost and usage): per-end-user Prometheus
+   * Operator setting LANGOP_USAGE_ATTRIBUTION (docs/languageagent.md §Cost and usage): per-end-user Prometheus
    * counters, which the agent controller reads for `status.modelUsage`. Absent = off.
    */
   readonly endUserMetrics?: boolean | undefined

@@ -1,5 +1,5 @@
 /**
- * The model proxy's optional polling (languagemodel.md §Metrics, §Health, §Cost): GET `/metrics/`
+ * The model proxy's optional polling (docs/languagemodel.md §Metrics, §Health, §Cost): GET `/metrics/`
  * (Prometheus text) and `/health` (JSON) of a LiteLLM proxy and turn them into the `MetricsSample` and
  * `HealthPoll` that decide.ts consumes; plus when each is due.
  *
@@ -8,7 +8,7 @@
  * to the pinned LiteLLM's series names (status.ts `PROXY_METRICS`); series missing from a scrape count as
  * 0 (LiteLLM creates labelled series on first use, so an idle proxy has none). A `/health` answer without
  * results (`{}` before LiteLLM's first background check) is "no poll", not a failure.
- * Assumptions: the operator can reach `http://<name>.<ns>.svc.<domain>:8000` (LM-11); the proxy runs
+ * Assumptions: the operator can reach `http://<name>.<ns>.svc.<domain>:8000` (docs/languagemodel.md LM-11); the proxy runs
  * background health checks when `healthCheck.enabled`, so `/health` serves cached results and a poll makes
  * no model call of its own.
  */

@@ -1,6 +1,6 @@
 /**
- * LanguageModel status from observed state (languagemodel.md §Status, §Conditions, §Health, §Cost,
- * README §7). PURE.
+ * LanguageModel status from observed state (docs/languagemodel.md §Status, §Conditions, §Health, §Cost,
+ * docs/concepts.md §7). PURE.
  *
  * Guarantees: the phase is always in the kind's enum; `healthy` = phase ∈ {Ready, Degraded};
  * `message`/`reason` mirror `Ready`; timer-driven fields (`lastHealthCheck`, endpoint/region health,

@@ -1,5 +1,5 @@
 /**
- * Static validation of a LanguageModel (languagemodel.md §Validation, README X-3). PURE.
+ * Static validation of a LanguageModel (docs/languagemodel.md §Validation, docs/concepts.md X-3). PURE.
  *
  * The validating webhook denies every `errors` entry and returns `warnings` as admission warnings; the
  * reconciler re-checks (objects stored without the webhook) and reports the first error as

@@ -1,11 +1,11 @@
 /**
- * The objects a LanguageModel generates besides its NetworkPolicy (languagemodel.md §ConfigMap,
- * §Workload; README §3, §4, §6.4). PURE.
+ * The objects a LanguageModel generates besides its NetworkPolicy (docs/languagemodel.md §ConfigMap,
+ * §Workload; docs/concepts.md §3, §4, §6.4). PURE.
  *
  * Guarantees:
  * - no secret value in any object: the API key reaches the proxy only through `secretKeyRef` (and, for
  *   bedrock, `envFrom` of the whole Secret; vertex reads a mounted file), never through the ConfigMap;
- * - deterministic: equal input, equal objects (labels/annotations sorted, env in README §6.4 order);
+ * - deterministic: equal input, equal objects (labels/annotations sorted, env in docs/concepts.md §6.4 order);
  * - the pod template's `langop.io/config-hash` changes whenever anything the proxy reads only at start
  *   changes (config.yaml, model.json, the referenced Secrets' resourceVersions), so it rolls out;
  * - the pod meets the `restricted` Pod Security Standard and runs with a read-only root filesystem;
@@ -58,7 +58,7 @@ export interface DesiredConfigMap {
   readonly data: Readonly<Record<string, string>>
 }
 
-/** The original's keys (presence rules as the original) plus `config.yaml`. */
+/** The keys of docs/languagemodel.md §ConfigMap (each present when its field is set) plus `config.yaml`. */
 export const configMapData = (spec: LanguageModelSpec, configYaml: string): Record<string, string> => {
   const data: Record<string, string> = {
     [CONFIG_FILE]: configYaml,
@@ -152,7 +152,7 @@ const probe = (path: string, periodSeconds: number): Probe => ({
 const otlpUrl = (endpoint: string) =>
   /^[a-z][a-z0-9+.-]*:\/\//iu.test(endpoint) ? endpoint : `http://${endpoint}`
 
-/** Container env in README §6.4 order. */
+/** Container env in docs/concepts.md §6.4 order. */
 export const proxyEnv = (input: WorkloadInput): ReadonlyArray<EnvVar> => {
   const { spec, rendered, mode, id } = input
   const ref = spec.apiKeySecretRef
@@ -193,7 +193,7 @@ export const desiredDeployment = (input: WorkloadInput): DesiredDeployment => {
   const { id, spec, rendered } = input
   const labels = sortedRecord(commonLabels(KIND, id.name))
   const ref = spec.apiKeySecretRef
-  // bedrock reads the whole Secret as env (LM-5); its keys need not include `key`, so no item mount.
+  // bedrock reads the whole Secret as env (docs/languagemodel.md LM-5); its keys need not include `key`, so no item mount.
   const mountSecret = ref !== undefined && spec.provider !== "bedrock"
   const annotations: Record<string, string> = { [ANNOTATION_CONFIG_HASH]: proxyConfigHash(input) }
   if (rendered.metrics) {

@@ -1,5 +1,5 @@
 /**
- * A tiny canonical YAML emitter for the LiteLLM configuration (languagemodel.md §LiteLLM: "byte-stable
+ * A tiny canonical YAML emitter for the LiteLLM configuration (docs/languagemodel.md §LiteLLM: "byte-stable
  * for equal input"). PURE.
  *
  * Why not a YAML library: LiteLLM reads its config with PyYAML, which implements YAML 1.1. There a plain

@@ -1,7 +1,7 @@
 /**
- * The persona ConfigMap `<name>-persona` (languagepersona.md §ConfigMap). PURE.
+ * The persona ConfigMap `<name>-persona` (docs/languagepersona.md §ConfigMap). PURE.
  *
- * Content: the original's keys computed from the persona's OWN spec (`persona.json`, `displayName`,
+ * Content: the keys computed from the persona's OWN spec (`persona.json`, `displayName`,
  * `description`, `systemPrompt`, `tone` / `language` when set, `instructions.json` when non-empty) plus
  * `effective.json` and `prompt` (§Rendering with empty agent instructions) when the chain resolves.
  * Guarantees: deterministic bytes (sorted keys, canonical JSON); "up to date" compares only what we own —
@@ -61,7 +61,7 @@ export type ConfigMapAction =
   | { readonly _tag: "Unchanged" }
   | { readonly _tag: "Conflict"; readonly message: string }
 
-/** Keys of the original from the OWN spec, plus `effective.json` and `prompt` when the chain resolves. */
+/** Keys from the OWN spec (docs/languagepersona.md §ConfigMap), plus `effective.json` and `prompt` when the chain resolves. */
 export const configMapData = (
   persona: LanguagePersona,
   effective: EffectivePersona | undefined,

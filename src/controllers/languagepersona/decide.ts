@@ -1,5 +1,5 @@
 /**
- * LanguagePersona decisions (languagepersona.md §Reconcile sequence, §Validation, §ConfigMap, §Usage,
+ * LanguagePersona decisions (docs/languagepersona.md §Reconcile sequence, §Validation, §ConfigMap, §Usage,
  * §Status, §Conditions). PURE: one gathered input → finalizer, ConfigMap, status and events.
  *
  * Guarantees: with nothing changed, `decide` returns `configMap: Unchanged` and `statusChanged: false`

@@ -1,5 +1,5 @@
 /**
- * The LanguagePersona controller (languagepersona.md): gather → decide → act.
+ * The LanguagePersona controller (docs/languagepersona.md): gather → decide → act.
  *
  * Triggers: the persona itself; its ConfigMap `<name>-persona` (owned, so drift is repaired); a spec
  * change, creation or deletion of any ancestor (personas indexed by parent, followed recursively to every

@@ -1,5 +1,5 @@
 /**
- * Persona rendering (languagepersona.md §Rendering): the deterministic text agents put into
+ * Persona rendering (docs/languagepersona.md §Rendering): the deterministic text agents put into
  * `AGENT_INSTRUCTIONS` and their ConfigMap, and the persona ConfigMap's `prompt` key. PURE.
  *
  * Exported API

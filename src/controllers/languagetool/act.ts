@@ -129,7 +129,7 @@ export const act = Effect.fn("languagetool.act")(function* (
   return soonest === undefined ? Reconciled.done : Reconciled.requeueAfter(soonest)
 })
 
-/** Deletion: nothing to clean up beyond garbage collection (README §5); drop the finalizer. */
+/** Deletion: nothing to clean up beyond garbage collection (docs/concepts.md §5); drop the finalizer. */
 export const cleanup = Effect.fn("languagetool.cleanup")(function* (tool: SelfMeta, fieldManager: string) {
   yield* removeFinalizer(Langop.LanguageTool, tool, fieldManager)
   return Reconciled.done

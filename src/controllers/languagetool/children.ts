@@ -1,5 +1,5 @@
 /**
- * The objects a LanguageTool generates (languagetool.md §Service mode, README §3–§6.3). PURE builders:
+ * The objects a LanguageTool generates (docs/languagetool.md §Service mode, docs/concepts.md §3–§6.3). PURE builders:
  * tool + a few gathered facts → complete desired objects, ready for server-side apply.
  *
  * Guarantees:
@@ -7,7 +7,7 @@
  *   on the container env and the resourceVersions of the ConfigMaps/Secrets the env reads.
  * - Selectors use only the four common labels (never `langop.io/cluster`), so changing `clusterRef` never
  *   touches an immutable Deployment selector.
- * - Every pass-through field of the spec is honoured (README X-10); the pod gets the `restricted` Pod
+ * - Every pass-through field of the spec is honoured (docs/concepts.md X-10); the pod gets the `restricted` Pod
  *   Security Standard for every security field the user leaves unset, their own values unchanged.
  * - `replicas` is omitted while the HPA is enabled, so the operator and the autoscaler never fight.
  */
@@ -42,7 +42,7 @@ export const endpointOf = (tool: LanguageTool, clusterDomain: string): string =>
     ? `http://localhost:${tool.spec.port}`
     : `http://${tool.metadata.name ?? ""}.${tool.metadata.namespace ?? ""}.svc.${clusterDomain}:${tool.spec.port}`
 
-/** README §6.3: the user's env verbatim, then `PORT=<port>` unless the user defines PORT (TL-2). */
+/** docs/concepts.md §6.3: the user's env verbatim, then `PORT=<port>` unless the user defines PORT (docs/languagetool.md TL-2). */
 export const containerEnv = (tool: LanguageTool): ReadonlyArray<EnvVar> => {
   const user = tool.spec.env ?? []
   return user.some((e) => e.name === "PORT")
@@ -169,7 +169,7 @@ export const desiredPdb = (tool: LanguageTool, cluster: string | undefined): Kub
 
 export type { HpaPlan } from "../common/workload.ts"
 
-/** `autoscaling/v2` HorizontalPodAutoscaler (TL-1); undefined object when the HPA is not enabled. */
+/** `autoscaling/v2` HorizontalPodAutoscaler (docs/languagetool.md TL-1); undefined object when the HPA is not enabled. */
 export const desiredHpa = (tool: LanguageTool, cluster: string | undefined): HpaPlan => {
   const name = tool.metadata.name ?? ""
   return hpaObject(meta(tool, name, cluster), name, tool.spec.horizontalPodAutoscaler)

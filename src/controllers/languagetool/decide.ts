@@ -1,5 +1,5 @@
 /**
- * LanguageTool decisions (languagetool.md §Reconcile sequence, §Validation, §Service mode, §Sidecar mode).
+ * LanguageTool decisions (docs/languagetool.md §Reconcile sequence, §Validation, §Service mode, §Sidecar mode).
  * PURE: `decide(input)` → a plan: finalizer, validation/membership block, the desired children (each with
  * the live object it is compared with), the children to delete (a service-mode leftover after switching
  * to sidecar mode, a PDB/HPA no longer configured), and name conflicts. The status after acting on the plan

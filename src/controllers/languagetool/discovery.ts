@@ -1,5 +1,5 @@
 /**
- * MCP tool discovery into `status.availableTools` (languagetool.md §Discovery; operator setting
+ * MCP tool discovery into `status.availableTools` (docs/languagetool.md §Discovery; operator setting
  * LANGOP_MCP_TOOL_DISCOVERY, off by default).
  *
  * Guarantees:

@@ -1,10 +1,10 @@
 /**
- * The LanguageTool controller (languagetool.md): gather → decide → act.
+ * The LanguageTool controller (docs/languagetool.md): gather → decide → act.
  *
  * Triggers: the tool itself; its generated children (ConfigMap, Deployment, Service, PDB, HPA,
  * NetworkPolicy — owned, so drift is repaired and Deployment status changes update the tool's status);
  * its Pods (failure detection); a LanguageAgent whose old or new `toolRefs` name it (sidecar embed count,
- * README §10); its LanguageCluster (membership); a Secret or ConfigMap its env reads (config hash).
+ * docs/concepts.md §10); its LanguageCluster (membership); a Secret or ConfigMap its env reads (config hash).
  */
 import { Effect, Result } from "effect"
 import type { LanguageAgent } from "../../api/languageagent.ts"
@@ -48,7 +48,7 @@ export const CONTROLLER_NAME = "languagetool"
 export interface ToolControllerOptions extends ActOptions {
   readonly clusterDomain: string
   readonly egress: EgressSettings
-  /** MCP tool discovery into status.availableTools (languagetool.md §Discovery); off when absent. */
+  /** MCP tool discovery into status.availableTools (docs/languagetool.md §Discovery); off when absent. */
   readonly discovery?: DiscoveryOptions | undefined
 }
 

@@ -1,5 +1,5 @@
 /**
- * A minimal MCP client over streamable HTTP, just enough for tool discovery (languagetool.md §Discovery):
+ * A minimal MCP client over streamable HTTP, just enough for tool discovery (docs/languagetool.md §Discovery):
  * `initialize`, `notifications/initialized`, then `tools/list` following `nextCursor`.
  *
  * Guarantees: never hangs (every request has a timeout and the whole exchange a page limit); never throws

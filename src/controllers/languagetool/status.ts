@@ -1,5 +1,5 @@
 /**
- * LanguageTool status (languagetool.md §Status, §Conditions). PURE: the plan (decide.ts) and what acting on
+ * LanguageTool status (docs/languagetool.md §Status, §Conditions). PURE: the plan (decide.ts) and what acting on
  * it observed → the status to write, whether it changed, and the events to record.
  *
  * Guarantees: the phase is always in the kind's enum; `lastUpdateTime` moves only when another status

@@ -1,5 +1,5 @@
 /**
- * The phase of a service-mode tool from its real Deployment and Pods (languagetool.md §Status). PURE.
+ * The phase of a service-mode tool from its real Deployment and Pods (docs/languagetool.md §Status). PURE.
  *
  * Guarantees: the phase is always in the kind's enum; `Failed` needs a real failure signal (the
  * Deployment's progress deadline exceeded, or a pod container waiting with a reason that does not heal
@@ -94,7 +94,7 @@ const failureOf = (d: DeploymentView, pods: ReadonlyArray<PodView>): string | un
   return undefined
 }
 
-/** languagetool.md §Status, service mode, in the spec's order of precedence. */
+/** docs/languagetool.md §Status, service mode, in the spec's order of precedence. */
 export const workloadState = (
   deployment: DeploymentView | undefined,
   pods: ReadonlyArray<PodView>,

@@ -1,16 +1,16 @@
 /**
- * What every kind's admission module shares: the X-7 skip test, decoding into findings, reference
+ * What every kind's admission module shares: the docs/concepts.md X-7 skip test, decoding into findings, reference
  * checks through the lookup, and the two generic handlers that turn a kind's pure functions into
  * `AdmissionHandler`s. (Rule catalogs, findings and the rules themselves live in src/domain/, shared
  * with the controllers.)
  *
  * Guarantees of the handlers built here:
  * - The validating handler reports every finding at once: denials as `<field path>: <rule>` lines
- *   (ADMISSION.md), warnings as `<field path>: <message>`; nothing is looked up when the object
+ *   (docs/admission.md), warnings as `<field path>: <message>`; nothing is looked up when the object
  *   does not even decode (the decode lines are the whole answer then — the API server's own schema
  *   check rejects such objects before validating webhooks run, so this is a fallback).
  * - UPDATEs that leave `spec` unchanged, and UPDATEs of objects being deleted, are allowed without
- *   any check (README X-7); the mutating handler leaves them unpatched too, so a metadata-only write
+ *   any check (docs/concepts.md X-7); the mutating handler leaves them unpatched too, so a metadata-only write
  *   (e.g. a finalizer patch) never changes `spec` and never meets new validation.
  * - A body that is not an object is denied with code 400; nothing throws.
  * - Lookup failures become warnings (the controller re-checks at reconcile), never denials.
@@ -83,7 +83,7 @@ const deletionTimestampOf = (object: unknown): unknown =>
   isObject(object) && isObject(object.metadata) ? object.metadata.deletionTimestamp : undefined
 
 /**
- * README X-7: an UPDATE that leaves `spec` unchanged, or of an object being deleted, is not
+ * docs/concepts.md X-7: an UPDATE that leaves `spec` unchanged, or of an object being deleted, is not
  * re-validated (and not re-defaulted).
  */
 export const skipsAdmission = (request: AdmissionRequest): boolean => {
@@ -198,7 +198,7 @@ const withNamespace = <T>(decoded: T, namespace: string): T => {
   return { ...decoded, metadata: { ...decoded.metadata, namespace } }
 }
 
-/** What validation made of a review: skipped (X-7, other operations), refused outright, or findings. */
+/** What validation made of a review: skipped (docs/concepts.md X-7, other operations), refused outright, or findings. */
 export type Evaluation =
   | { readonly _tag: "Skipped" }
   | { readonly _tag: "Refused"; readonly response: AdmissionResponse }

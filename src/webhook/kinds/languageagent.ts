@@ -13,7 +13,7 @@ import { type Finding, finding, nsOr } from "../../domain/rules.ts"
 import { applyDefaults } from "../defaults.ts"
 import { allFindings, checkReference, type KindAdmission, type ValidationInput } from "./common.ts"
 
-/** The rules that read other objects: missing references (warnings) and X-5. */
+/** The rules that read other objects: missing references (warnings) and docs/concepts.md X-5. */
 export const agentReferenceFindings = (
   input: ValidationInput<LanguageAgent>,
 ): Effect.Effect<ReadonlyArray<Finding>> => {

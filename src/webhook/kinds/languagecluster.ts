@@ -1,5 +1,5 @@
 /**
- * LanguageCluster admission (languagecluster.md §Required behaviour, LC-1, LC-6).
+ * LanguageCluster admission (docs/languagecluster.md §Reconcile behaviour, docs/languagecluster.md LC-1, docs/languagecluster.md LC-6).
  *
  * - Defaulting: none (the mutating webhook answers with no patch; an empty `spec.namespace` stays
  *   empty and the controller computes `<name>-ns`).
@@ -21,7 +21,7 @@ export const ClusterRules = defineRules("languagecluster", {
   },
   namespaceImmutable: {
     severity: "deny",
-    text: "spec.namespace cannot be changed, added or removed after creation (LC-1)",
+    text: "spec.namespace cannot be changed, added or removed after creation (docs/languagecluster.md LC-1)",
   },
 })
 

@@ -1,9 +1,9 @@
 /**
- * LanguageModel admission (languagemodel.md §Admission, §Validation, §LiteLLM; README X-3).
+ * LanguageModel admission (docs/languagemodel.md §Admission, §Validation, §LiteLLM; docs/concepts.md X-3).
  *
- * - Defaulting: `spec.egress[].to.service.namespace` (defaults.ts); no image (LM-1).
+ * - Defaulting: `spec.egress[].to.service.namespace` (defaults.ts); no image (docs/languagemodel.md LM-1).
  * - Validation: errors of §Validation are denials, its warnings and §LiteLLM's (`custom` without
- *   endpoint, `azure` without `api_version`) admission warnings; egress rules; X-3 for
+ *   endpoint, `azure` without `api_version`) admission warnings; egress rules; docs/concepts.md X-3 for
  *   `apiKeySecretRef`; missing fallback models and a missing API-key Secret are warnings, and so is
  *   a fallback naming the model itself (the controller skips it).
  */
@@ -28,7 +28,7 @@ export const ModelRules = defineRules("languagemodel", {
   endpointRequired: { severity: "deny", text: ENDPOINT_RULE },
   endpointMissing: {
     severity: "warn",
-    text: "provider custom without endpoint relies on LiteLLM's provider/model routing (LM-6)",
+    text: "provider custom without endpoint relies on LiteLLM's provider/model routing (docs/languagemodel.md LM-6)",
   },
   url: {
     severity: "deny",
@@ -36,7 +36,7 @@ export const ModelRules = defineRules("languagemodel", {
   },
   generationRange: {
     severity: "deny",
-    text: "configuration.temperature ∈ [0, 2], topP ∈ [0, 1], frequencyPenalty and presencePenalty ∈ [-2, 2] (LM-7)",
+    text: "configuration.temperature ∈ [0, 2], topP ∈ [0, 1], frequencyPenalty and presencePenalty ∈ [-2, 2] (docs/languagemodel.md LM-7)",
   },
   reservedParameter: {
     severity: "deny",

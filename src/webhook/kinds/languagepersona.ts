@@ -1,5 +1,5 @@
 /**
- * LanguagePersona admission (languagepersona.md §Admission, §Inheritance, §Validation, PE-2, PE-7).
+ * LanguagePersona admission (docs/languagepersona.md §Admission, §Inheritance, §Validation, docs/languagepersona.md PE-2, docs/languagepersona.md PE-7).
  *
  * - Defaulting: `spec.parentPersona.namespace`; on a persona without `spec.parentPersona`, an empty
  *   `tone` / `language` become `professional` / `en` (defaults.ts), so children inherit theirs.
@@ -53,10 +53,10 @@ export const PersonaRules = defineRules("languagepersona", {
     severity: "deny",
     text: "responseFormat.maxLength and constraints.maxResponseTokens are positive; constraints.maxToolCalls and maxKnowledgeQueries not negative",
   },
-  ownSpec: { severity: "deny", text: "any other own-spec error of languagepersona.md §Validation" },
+  ownSpec: { severity: "deny", text: "any other own-spec error of docs/languagepersona.md §Validation" },
   advice: {
     severity: "warn",
-    text: "own-spec warnings of languagepersona.md §Validation (examples, prompt length, BCP 47 language, …)",
+    text: "own-spec warnings of docs/languagepersona.md §Validation (examples, prompt length, BCP 47 language, …)",
   },
   circularInheritance: {
     severity: "deny",
@@ -72,7 +72,7 @@ export const PersonaRules = defineRules("languagepersona", {
   },
   deleteInUse: {
     severity: "warn",
-    text: "deleting a persona that other personas inherit from or agents use is admitted with a warning naming them (PE-7)",
+    text: "deleting a persona that other personas inherit from or agents use is admitted with a warning naming them (docs/languagepersona.md PE-7)",
   },
 })
 
@@ -183,7 +183,7 @@ export const validatePersona = (
 const keyOf = (object: { readonly metadata: { readonly name?: string; readonly namespace?: string } }) =>
   `${object.metadata.namespace ?? ""}/${object.metadata.name ?? ""}`
 
-/** DELETE: admitted; warns about the personas inheriting from it and the agents using it (PE-7). */
+/** DELETE: admitted; warns about the personas inheriting from it and the agents using it (docs/languagepersona.md PE-7). */
 export const validatePersonaDelete = (
   input: DeleteInput<LanguagePersona>,
 ): Effect.Effect<ReadonlyArray<Finding>> => {

@@ -19,7 +19,7 @@ afterAll(async () => {
   await upstream?.close()
 })
 
-/** Specs that together touch every rendering branch of languagemodel.md §LiteLLM. */
+/** Specs that together touch every rendering branch of docs/languagemodel.md §LiteLLM. */
 const kitchenSink = () => {
   const e = (label: string) => upstream.url(label)
   return [

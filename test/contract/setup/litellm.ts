@@ -13,7 +13,7 @@
  *
  * Why this version: 1.83.10 is the `v1.83.10-stable` release (signed images
  * `ghcr.io/berriai/litellm:v1.83.10-stable`), after LiteLLM moved Prometheus metrics out of the
- * enterprise licence (LM-9) and before later releases refused to start without a master key (LM-10
+ * enterprise licence (docs/languagemodel.md LM-9) and before later releases refused to start without a master key (docs/languagemodel.md LM-10
  * keeps the proxy unauthenticated); it also avoids the releases withdrawn after supply-chain
  * compromises. `litellm[proxy]` does not pull `prometheus_client`, which the official image installs
  * from LiteLLM's requirements.txt at the version pinned here.

@@ -100,7 +100,7 @@ export const condition = (o: Obj | undefined, type: string) =>
   o?.status?.conditions?.find((c) => c.type === type)
 /**
  * The generation the status was written for: `status.observedGeneration`; LanguageCluster's status schema
- * has no such field (languagecluster.md §Status), so there it is the Ready condition's.
+ * has no such field (docs/languagecluster.md §Status), so there it is the Ready condition's.
  */
 export const observed = (o: Obj | undefined): number | undefined =>
   o?.kind === "LanguageCluster" ? condition(o, "Ready")?.observedGeneration : o?.status?.observedGeneration

@@ -58,7 +58,7 @@ const setUp = async (): Promise<Scenario> => {
     dns: await createNamespace(kc, "np-dns"),
   }
   created.push(...Object.values(ns))
-  // The configured DNS peer lives in its own namespace (operator setting, README §9 step 1).
+  // The configured DNS peer lives in its own namespace (operator setting, docs/concepts.md §9 step 1).
   const settings: EgressSettings = {
     clusterDomain: "cluster.local",
     dnsPeer: {
@@ -95,7 +95,7 @@ const setUp = async (): Promise<Scenario> => {
       { to: { cidr: "198.51.100.0/24" }, ports: [{ port: 443 }] },
       { to: { dns: ["api.example.com"] }, ports: [{ port: 443 }, { port: 8443 }] },
       { to: { dns: ["*.cdn.example.net"] }, ports: [{ protocol: "UDP", port: 3478 }] },
-      // NXDOMAIN: the rule must vanish, not become "anywhere on 25" (README §9 defect 1).
+      // NXDOMAIN: the rule must vanish, not become "anywhere on 25" (docs/concepts.md §9 defect 1).
       { to: { dns: ["missing.example.com"] }, ports: [{ port: 25 }] },
       { to: { cidr: "192.0.2.200" }, ports: [{ port: 5432 }] },
       { to: { dns: [`db.${ns.other}.svc.cluster.local`] }, ports: [{ port: 5432 }] },
@@ -152,7 +152,7 @@ const setUp = async (): Promise<Scenario> => {
   )
   for (const result of built) await applyPolicy(kc, result.policy)
   // Control: the original operator's output when every name of a rule failed to resolve — a ports-only
-  // rule (README §9 defect 1). The analyzer must see it as "anywhere on 25", or it could not catch the defect.
+  // rule (docs/concepts.md §9 defect 1). The analyzer must see it as "anywhere on 25", or it could not catch the defect.
   await applyPolicy(kc, {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
@@ -309,7 +309,7 @@ describe("egress policies from the pure builder, checked by netpol-analyzer", ()
       // A bare IP is a /32.
       ["assistant", toIp("192.0.2.200", 5432), true],
       ["assistant", toIp("192.0.2.201", 5432), false],
-      // The embedded sidecar tool's rule applies to the agent's pods (README §9 defect 5).
+      // The embedded sidecar tool's rule applies to the agent's pods (docs/concepts.md §9 defect 5).
       ["assistant", toIp("198.18.0.5", 22), true],
       ["assistant", toIp("198.18.0.5", 443), false],
       // The unresolvable name's port is open nowhere (fail closed).

@@ -1,4 +1,4 @@
-// Cilium FQDN policies (README §9 item 6) against the real control plane with Cilium's own CRD installed
+// Cilium FQDN policies (docs/concepts.md §9 item 6) against the real control plane with Cilium's own CRD installed
 // (cilium.io/v2 CiliumNetworkPolicy from the github.com/cilium/cilium module, so the API server validates
 // and prunes what we write exactly as a Cilium cluster would). The tool and model controllers run
 // in-process with LANGOP_CILIUM_FQDN_POLICIES on. No Cilium agent runs here: what is checked is the

@@ -342,7 +342,7 @@ describe("egress policies written by the reconcilers (end-to-end example), check
       ["model", toIp("8.8.8.8", 443), false],
       ["model", toIp("10.40.0.1", 443), false],
       ["model", toPod("kubeDns", 53, "UDP"), true],
-      // Same-namespace pods are the base rule (README §9; fallback proxies are reached that way); other
+      // Same-namespace pods are the base rule (docs/concepts.md §9; fallback proxies are reached that way); other
       // namespaces are not.
       ["model", toPod("support", 8080), true],
       ["model", toPod("visitor", 8080), false],
@@ -456,7 +456,7 @@ describe("egress policies written by the reconcilers (end-to-end example), check
     }
   })
 
-  test("an egress rule of the embedded sidecar tool reaches the agent's pods (README §9 defect 5)", async () => {
+  test("an egress rule of the embedded sidecar tool reaches the agent's pods (docs/concepts.md §9 defect 5)", async () => {
     const { kc, ns } = get()
     await must([
       "patch",

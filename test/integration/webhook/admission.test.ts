@@ -43,7 +43,7 @@ const invalidAgentLines = (namespace: string) => [
 
 describe("admission webhook", () => {
   let webhook: WebhookHandle | undefined
-  /** Holds an object stored before the webhook was registered (README X-7). */
+  /** Holds an object stored before the webhook was registered (docs/concepts.md X-7). */
   let legacyNamespace = ""
 
   beforeAll(async () => {
@@ -242,7 +242,7 @@ describe("admission webhook", () => {
     },
   )
 
-  test("objects stored before a rule existed can still be relabelled, not re-specced (X-7)", async () => {
+  test("objects stored before a rule existed can still be relabelled, not re-specced (docs/concepts.md X-7)", async () => {
     const labelled = await kubectl(["label", "-n", legacyNamespace, "languagetool", "9legacy", "team=a"])
     expect(labelled.exitCode).toBe(0)
     const changed = await apply(legacyNamespace, manifest("LanguageTool", "9legacy", { image: "x:2" }))

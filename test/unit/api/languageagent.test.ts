@@ -104,11 +104,11 @@ describe("LanguageAgent examples", () => {
       personaRef: { name: "support-agent" },
       workspace: { enabled: true, mountPath: "/workspace", accessMode: "ReadWriteOnce" },
     })
-    // A fresh volume is only writable for a non-root agent with fsGroup (AG-7).
+    // A fresh volume is only writable for a non-root agent with fsGroup (docs/languageagent.md AG-7).
     expect(support?.spec.securityContext?.fsGroup).toBeDefined()
   })
 
-  it("names fit their mode (README §3): scheduled ≤ 52 characters, Service modes DNS-1035 labels", () => {
+  it("names fit their mode (docs/concepts.md §3): scheduled ≤ 52 characters, Service modes DNS-1035 labels", () => {
     for (const { object } of examples) {
       const { metadata, spec } = Result.getOrThrow(decode(object))
       const name = metadata.name ?? ""
@@ -182,7 +182,7 @@ describe("LanguageAgent schema", () => {
     })
   })
 
-  it("has no workspace and no schedule unless given (AG-5; the hourly fallback is the controller's)", () => {
+  it("has no workspace and no schedule unless given (docs/languageagent.md AG-5; the hourly fallback is the controller's)", () => {
     const spec = Result.getOrThrow(decode(withSpec({ executionMode: "scheduled" }))).spec
     expect(spec).not.toHaveProperty("workspace")
     expect(spec).not.toHaveProperty("schedule")
@@ -218,7 +218,7 @@ describe("LanguageAgent schema", () => {
       ),
     )
     expect(lines).toEqual([
-      // The original wrote phase Ready, which the enum rejects (README §7.1).
+      // The original wrote phase Ready, which the enum rejects (docs/concepts.md §7.1).
       'status.phase: Expected "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown" | "Suspended"',
       "status.conditions[0].lastTransitionTime: Required value",
       "status.conditions[0].reason: Required value",
@@ -252,7 +252,7 @@ describe("LanguageAgent schema", () => {
     ])
   })
 
-  it("requires spec, image and at least one model (X-1)", () => {
+  it("requires spec, image and at least one model (docs/concepts.md X-1)", () => {
     expect(failures({ apiVersion: base.apiVersion, kind: base.kind, metadata: {} })).toEqual([
       "spec: Required value",
     ])
@@ -467,7 +467,7 @@ describe("LanguageAgent CEL rules", () => {
     const every = { spec: everyAgentField }
     const { paths } = fieldPaths(specSchema, "spec")
     const unset = paths.filter((path) => valuesAt(every, path).length === 0)
-    // A Secret namespace other than the agent's own is denied, and fixtures are namespace-free.
+    // A Secret namespace other than the agent's own is denied (docs/concepts.md X-3), and fixtures are namespace-free.
     expect(unset).toEqual(["spec.memoryStore.connectionSecretRef.namespace"])
   })
 })

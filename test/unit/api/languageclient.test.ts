@@ -96,7 +96,7 @@ describe("LanguageClient schema", () => {
       horizontalPodAutoscaler: { enabled: false, minReplicas: 2, maxReplicas: 10 },
       regions: [{ name: "eu", enabled: true, modelRefs: [{ name: "m", role: "primary" }] }],
     })
-    // CL-13: a filter's action keeps following contentModeration.action, so it gets no default.
+    // docs/languageclient.md CL-13: a filter's action keeps following contentModeration.action, so it gets no default.
     expect(spec.contentModeration?.customFilters?.[0]).toEqual({ name: "cards", pattern: "[0-9]{16}" })
     // Namespaces of references are filled in by the webhook, never by the schema.
     expect(spec.modelRefs[0]).not.toHaveProperty("namespace")
@@ -138,7 +138,7 @@ describe("LanguageClient schema", () => {
     ])
   })
 
-  it("requires spec, image and at least one model (X-1)", () => {
+  it("requires spec, image and at least one model (docs/concepts.md X-1)", () => {
     expect(failures({ ...base, spec: undefined })).toEqual(["spec: Expected object"])
     expect(failures({ apiVersion: base.apiVersion, kind: base.kind, metadata: {} })).toEqual([
       "spec: Required value",

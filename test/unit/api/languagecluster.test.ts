@@ -10,7 +10,7 @@ const schema = crdFor(LanguageClusterKind).spec.versions[0]?.schema.openAPIV3Sch
 const base = { apiVersion: "langop.io/v1alpha1", kind: "LanguageCluster", metadata: { name: "team-a" } }
 
 describe("LanguageCluster schema", () => {
-  it("decodes with and without spec (spec is optional on this kind, X-1)", () => {
+  it("decodes with and without spec (spec is optional on this kind, docs/concepts.md X-1)", () => {
     expect(Result.isSuccess(decode({ ...base, spec: { namespace: "team-a" } }))).toBe(true)
     expect(Result.isSuccess(decode(base))).toBe(true)
   })
@@ -29,7 +29,7 @@ describe("LanguageCluster schema", () => {
     )
   })
 
-  it("CEL: spec.namespace is immutable and cannot be added or removed (LC-1)", () => {
+  it("CEL: spec.namespace is immutable and cannot be added or removed (docs/languagecluster.md LC-1)", () => {
     const old = { spec: { namespace: "a" } }
     expect(celViolations(schema, { spec: { namespace: "a" } }, old)).toEqual([])
     expect(celViolations(schema, { spec: { namespace: "b" } }, old).map((v) => v.message)).toEqual([

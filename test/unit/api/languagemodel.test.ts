@@ -178,7 +178,7 @@ describe("LanguageModel schema", () => {
         expect.stringMatching(/^spec\.caching\.backend: Expected "memory" \| "redis" \| "memcached"/u),
         expect.stringMatching(/^spec\.egress\[0\]\.ports\[0\]\.protocol: Expected "TCP" \| "UDP" \| "SCTP"/u),
         expect.stringMatching(/^spec\.egress\[0\]\.ports\[0\]\.port: Expected a value between 1 and 65535/u),
-        // The original wrote phase Failed, which the enum rejects (README §7.1).
+        // The original wrote phase Failed, which the enum rejects (docs/concepts.md §7.1).
         expect.stringMatching(/^status\.phase: Expected "Ready" \| "NotReady" \| "Error"/u),
         "status.conditions[0].lastTransitionTime: Required value",
         "status.conditions[0].reason: Required value",
@@ -188,7 +188,7 @@ describe("LanguageModel schema", () => {
     expect(lines).toHaveLength(19)
   })
 
-  it("requires spec, provider and modelName (X-1)", () => {
+  it("requires spec, provider and modelName (docs/concepts.md X-1)", () => {
     expect(failures({ apiVersion: base.apiVersion, kind: base.kind, metadata: {} })).toEqual([
       "spec: Required value",
     ])
@@ -211,7 +211,7 @@ describe("LanguageModel schema", () => {
     ])
   })
 
-  it("has no deployment knobs (LM-1): image, replicas, resources, env and clusterRef are unknown fields", () => {
+  it("has no deployment knobs (docs/languagemodel.md LM-1): image, replicas, resources, env and clusterRef are unknown fields", () => {
     expect(
       failures(
         withSpec({ image: "x", replicas: 2, resources: {}, env: [], clusterRef: "demo", nodeSelector: {} }),
@@ -226,7 +226,7 @@ describe("LanguageModel schema", () => {
     ])
   })
 
-  it("leaves generation-parameter ranges and URLs to the webhook (LM-7)", () => {
+  it("leaves generation-parameter ranges and URLs to the webhook (docs/languagemodel.md LM-7)", () => {
     const lenient = withSpec({
       provider: "openai-compatible",
       endpoint: "not a url",
@@ -334,7 +334,7 @@ describe("LanguageModel CEL rules", () => {
     )
   })
 
-  it("the spec marks no schema rule for this kind, so the CRD carries none (LM-7)", () => {
+  it("the spec marks no schema rule for this kind, so the CRD carries none (docs/languagemodel.md LM-7)", () => {
     expect(celRulesOf(schema)).toEqual([])
   })
 
@@ -358,7 +358,7 @@ describe("LanguageModel CEL rules", () => {
     const spec = (schema.properties as Json).spec as Json
     const { paths } = fieldPaths(spec, "spec")
     const unset = paths.filter((path) => valuesAt(every, path).length === 0)
-    // A Secret namespace other than the object's own is denied, and fixtures are namespace-free.
+    // A Secret namespace other than the object's own is denied (docs/concepts.md X-3), and fixtures are namespace-free.
     expect(unset).toEqual(["spec.apiKeySecretRef.namespace"])
   })
 })

@@ -59,7 +59,7 @@ describe("LanguagePersona examples", () => {
     expect(celOf(object)).toEqual([])
   })
 
-  it("the child leaves tone and language to inheritance (PE-2)", () => {
+  it("the child leaves tone and language to inheritance (docs/languagepersona.md PE-2)", () => {
     const child = examples.find(({ file }) => file === "languagepersona-support.yaml")
     const spec = child === undefined ? undefined : Result.getOrThrow(decode(child.object)).spec
     expect(spec).toBeDefined()
@@ -69,7 +69,7 @@ describe("LanguagePersona examples", () => {
 })
 
 describe("LanguagePersona schema", () => {
-  it("requires spec (X-1) and applies only the spec's constant defaults", () => {
+  it("requires spec (docs/concepts.md X-1) and applies only the spec's constant defaults", () => {
     expect(
       failures({ apiVersion: "langop.io/v1alpha1", kind: "LanguagePersona", metadata: { name: "p" } }),
     ).toEqual(["spec: Required value"])
@@ -85,7 +85,7 @@ describe("LanguagePersona schema", () => {
         }),
       ),
     )
-    // No tone / language default in the schema: the webhook sets them on root personas only (PE-2).
+    // No tone / language default in the schema: the webhook sets them on root personas only (docs/languagepersona.md PE-2).
     expect(decoded.spec).toEqual({
       ...required,
       rules: [{ name: "r", condition: "c", action: "a", priority: 100, enabled: true }],

@@ -68,7 +68,7 @@ describe("LanguageTool examples", () => {
 })
 
 describe("LanguageTool schema", () => {
-  it("requires spec (X-1) and applies the spec's constant defaults", () => {
+  it("requires spec (docs/concepts.md X-1) and applies the spec's constant defaults", () => {
     expect(
       failures({ apiVersion: "langop.io/v1alpha1", kind: "LanguageTool", metadata: { name: "t" } }),
     ).toEqual(["spec: Required value"])

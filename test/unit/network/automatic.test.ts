@@ -7,7 +7,7 @@ import { ip, nsPeer, tcp, world } from "./fixtures.ts"
 const hostsOf = (spec: ModelEgressSpec, extras = {}) =>
   modelEgressHosts(spec, extras).hosts.map((h) => `${h.host}:${h.port}`)
 
-describe("model provider destinations (languagemodel.md §Egress)", () => {
+describe("model provider destinations (docs/languagemodel.md §Egress)", () => {
   it.each<[string, ModelEgressSpec, ReadonlyArray<string>]>([
     ["openai default host", { provider: "openai" }, ["api.openai.com:443"]],
     ["anthropic default host", { provider: "anthropic" }, ["api.anthropic.com:443"]],

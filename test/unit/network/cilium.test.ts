@@ -25,7 +25,7 @@ const DNS_RULE = {
   ],
 }
 
-describe("Cilium FQDN policy (README §9 item 6)", () => {
+describe("Cilium FQDN policy (docs/concepts.md §9 item 6)", () => {
   it("is built only when the setting is on and names an external DNS name", () => {
     const request = agent([rule(["api.github.com"])])
     expect(buildEgressPolicy(request, world(), DEFAULT_EGRESS_SETTINGS).fqdnPolicy).toBeUndefined()

@@ -27,7 +27,7 @@ const plurals = [
 ]
 
 describe("handler table", () => {
-  it("has mutate + validate for the six kinds and the Pod webhook, with ADMISSION.md's operations", () => {
+  it("has mutate + validate for the six kinds and the Pod webhook, with docs/admission.md's operations", () => {
     expect(table.map((e) => [e.path, e.type, e.kind, e.operations.join(",")])).toEqual([
       ...plurals.flatMap((p, i) => [
         [`/mutate/${p}`, "mutating", langopKinds[i], "CREATE,UPDATE"],

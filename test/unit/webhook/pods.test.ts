@@ -183,7 +183,7 @@ describe("/mutate/pods: denials name the tool", () => {
       `${PATH}: LanguageTool team-a/svc is not in sidecar mode (deploymentMode: service)`,
     ],
     [
-      "a tool in another namespace (X-5)",
+      "a tool in another namespace (docs/concepts.md X-5)",
       "team-b/fs",
       `${PATH}: LanguageTool team-b/fs is in another namespace than the Pod (team-a); sidecar tools must be in the Pod's namespace (CrossNamespaceSidecarUnsupported)`,
     ],

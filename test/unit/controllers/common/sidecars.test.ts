@@ -17,7 +17,7 @@ import { fsTool, searchTool, tool } from "../../webhook/pods-fixtures.ts"
 const fs = sidecarToolOf(fsTool)
 const search = sidecarToolOf(searchTool)
 
-// Written by hand from ADMISSION.md: an array in annotation order of {name, namespace, spec}, spec keeping
+// Written by hand from docs/admission.md: an array in annotation order of {name, namespace, spec}, spec keeping
 // only the container-shaping fields (replicas, podLabels, nodeSelector, serviceAnnotations, egress, type,
 // deploymentMode, serviceType are left out), every object's keys sorted, compact.
 const goldenInput =
@@ -114,7 +114,7 @@ describe("parseSidecarTools", () => {
 })
 
 describe("sidecarContainer", () => {
-  it("builds the native sidecar of languageagent.md §Sidecars", () => {
+  it("builds the native sidecar of docs/languageagent.md §Sidecars", () => {
     expect(sidecarContainer(fs, "/data")).toEqual({
       name: "tool-fs",
       image: "ghcr.io/acme/fs-mcp:1.2",

@@ -14,7 +14,7 @@ const blocked = (spec: Record<string, unknown>, world: World = {}) => {
   return d.ok ? "ok" : `${d.reason} wait=${d.wait}: ${d.message}`
 }
 
-describe("orderModelRefs (AG-3)", () => {
+describe("orderModelRefs (docs/languageagent.md AG-3)", () => {
   it.each([
     [[{ name: "a" }, { name: "b" }], "a,b"],
     [[{ name: "a", role: "fallback" }, { name: "b" }], "b,a"],
@@ -94,7 +94,7 @@ describe("models and tools", () => {
     ])
   })
 
-  it("sidecar tools: listed in order, must be in the agent's namespace (X-5)", () => {
+  it("sidecar tools: listed in order, must be in the agent's namespace (docs/concepts.md X-5)", () => {
     const r = resolve(
       { toolRefs: [{ name: "s1" }, { name: "svc" }, { name: "s2" }] },
       {
@@ -117,7 +117,7 @@ describe("models and tools", () => {
     )
   })
 
-  it("sidecar port conflicts: two sidecars on one port, or 8080 in modes that serve HTTP (AG-16)", () => {
+  it("sidecar port conflicts: two sidecars on one port, or 8080 in modes that serve HTTP (docs/languageagent.md AG-16)", () => {
     const two = {
       tools: [
         tool("a", { deploymentMode: "sidecar", port: 9000 }),
@@ -181,7 +181,7 @@ describe("models and tools", () => {
   })
 })
 
-describe("persona (AG-4)", () => {
+describe("persona (docs/languageagent.md AG-4)", () => {
   const outcome = (world: World, ref: Record<string, unknown> = { name: "p" }) => {
     const p = resolvePersona(agent({ personaRef: ref }), lookups(world))
     return p.ok ? `${p.reason}: ${p.message}` : `${p.reason} wait=${p.wait}`

@@ -32,7 +32,7 @@ const envOf = (a: LanguageAgent, world: World = {}, otlpEndpoint?: string): Read
 
 const names = (lines: ReadonlyArray<string>) => lines.map((l) => l.split(/=|<-/u)[0])
 
-describe("agent env (README §6.1)", () => {
+describe("agent env (docs/concepts.md §6.1)", () => {
   it("minimal agent: rows 1–3, 6, 10–12, 15, 16 in order", () => {
     expect(envOf(agent())).toEqual([
       "AGENT_NAME=bot",

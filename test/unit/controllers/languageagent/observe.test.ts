@@ -184,7 +184,7 @@ describe("scheduled mode", () => {
   })
 })
 
-describe("usage attribution (AG-12)", () => {
+describe("usage attribution (docs/languageagent.md AG-12)", () => {
   const s = (model: string, input: number, output: number, since = "2025-01-01T00:00:00Z") => {
     const [modelNamespace = "", modelName = ""] = model.split("/")
     return { modelNamespace, modelName, requestCount: 2, inputTokens: input, outputTokens: output, since }

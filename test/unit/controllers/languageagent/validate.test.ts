@@ -81,7 +81,7 @@ describe("validateAgent", () => {
     ).toEqual([])
   })
 
-  it("requires a Secret for redis/postgres/s3 memory, in the agent's namespace (X-3)", () => {
+  it("requires a Secret for redis/postgres/s3 memory, in the agent's namespace (docs/concepts.md X-3)", () => {
     expect(problems({ memoryStore: { type: "redis" } })).toEqual([
       "InvalidSpec spec.memoryStore.connectionSecretRef",
     ])

@@ -1,4 +1,4 @@
-// The controller's triggers (README §10): which agents an event of a watched kind enqueues, through the
+// The controller's triggers (docs/concepts.md §10): which agents an event of a watched kind enqueues, through the
 // cache indexes, evaluated against real Store caches.
 import { describe, expect, it } from "vitest"
 import { agents, CHILD_SOURCES } from "../../../../src/controllers/languageagent/gather.ts"

@@ -85,7 +85,7 @@ describe("Deployment", () => {
     expect(Object.keys(d.spec.template.metadata.annotations)).toEqual(["langop.io/config-hash"])
   })
 
-  it("honours every pass-through field (X-10) and keeps the operator's labels and annotations on top", () => {
+  it("honours every pass-through field (docs/concepts.md X-10) and keeps the operator's labels and annotations on top", () => {
     const a = agent({
       imagePullPolicy: "Always",
       imagePullSecrets: [{ name: "regcred" }],

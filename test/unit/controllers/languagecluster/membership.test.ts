@@ -15,7 +15,7 @@ const cluster = (status?: LanguageCluster["status"], deleting = false): Language
   ...(status !== undefined ? { status } : {}),
 })
 
-describe("cluster membership (README §2)", () => {
+describe("cluster membership (docs/concepts.md §2)", () => {
   it("no clusterRef: standalone, no label", () => {
     for (const ref of [undefined, ""]) {
       const m = decideMembership(ref, "demo", undefined)

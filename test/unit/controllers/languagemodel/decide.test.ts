@@ -76,7 +76,7 @@ describe("reconcile sequence", () => {
     expect(d.status?.phase).toBe("Ready")
   })
 
-  it("bedrock does not need the key inside its Secret (envFrom, LM-5)", () => {
+  it("bedrock does not need the key inside its Secret (envFrom, docs/languagemodel.md LM-5)", () => {
     const d = decide(
       input({
         model: model({ provider: "bedrock", apiKeySecretRef: { name: "aws" } }),

@@ -242,7 +242,7 @@ describe("model_list", () => {
     expect(r.issues.map((i) => i.reason)).toEqual(["PartiallySupported"])
   })
 
-  it("rate limits split by weight across endpoints and regions (LM-8), whole with one deployment", () => {
+  it("rate limits split by weight across endpoints and regions (docs/languagemodel.md LM-8), whole with one deployment", () => {
     const c = cfg(
       render({
         rateLimits: { requestsPerMinute: 100, tokensPerMinute: 1000, concurrentRequests: 4 },
@@ -394,7 +394,7 @@ describe("router_settings", () => {
     expect(cfg(render(fields)).router_settings.routing_strategy).toBe(expected)
   })
 
-  it("retries only with retryPolicy; num_retries 0 kept (LM-13); retry_after rounded up", () => {
+  it("retries only with retryPolicy; num_retries 0 kept (docs/languagemodel.md LM-13); retry_after rounded up", () => {
     expect(cfg(render({})).router_settings.num_retries).toBeUndefined()
     const r = cfg(render({ retryPolicy: { maxAttempts: 0, initialBackoff: "1500ms" } })).router_settings
     expect(r).toMatchObject({ num_retries: 0, retry_after: 2 })

@@ -166,7 +166,7 @@ describe("Deployment <name>", () => {
     expect(c.volumeMounts).toContainEqual({ name: "secrets", mountPath: "/etc/secrets", readOnly: true })
   })
 
-  it("bedrock: the whole Secret as envFrom, no key env and no item mount (LM-5)", () => {
+  it("bedrock: the whole Secret as envFrom, no key env and no item mount (docs/languagemodel.md LM-5)", () => {
     const c = container({ provider: "bedrock", apiKeySecretRef: { name: "aws" } })
     expect(c.envFrom).toEqual([{ secretRef: { name: "aws" } }])
     expect(c.env.map((e) => e.name)).not.toContain("LANGOP_MODEL_API_KEY")
@@ -179,7 +179,7 @@ describe("Deployment <name>", () => {
     expect(c.volumeMounts.map((m) => m.name)).toEqual(["config", "secrets", "tmp"])
   })
 
-  it("env in README §6.4 order", () => {
+  it("env in docs/concepts.md §6.4 order", () => {
     const fields = {
       provider: "openai-compatible",
       endpoint: "http://h",

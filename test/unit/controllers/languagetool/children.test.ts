@@ -79,7 +79,7 @@ describe("LanguageTool children: Deployment", () => {
     expect(c.startupProbe).toEqual(probe)
   })
 
-  it("honours every pass-through field (README X-10)", () => {
+  it("honours every pass-through field (docs/concepts.md X-10)", () => {
     const t = tool({
       spec: {
         imagePullPolicy: "Always",

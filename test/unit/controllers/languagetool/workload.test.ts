@@ -7,7 +7,7 @@ const pod = (name: string, reason: string, deleting = false) => ({
   status: { containerStatuses: [{ name: "tool", state: { waiting: { reason, message: "details" } } }] },
 })
 
-describe("LanguageTool status from the Deployment and Pods (languagetool.md §Status)", () => {
+describe("LanguageTool status from the Deployment and Pods (docs/languagetool.md §Status)", () => {
   it.each([
     ["missing Deployment", undefined, [], false, "Pending", "DeploymentNotFound"],
     ["replicas 0 without HPA", deploymentWith(0, {}), [], false, "Pending", "ScaledToZero"],

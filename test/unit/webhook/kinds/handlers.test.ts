@@ -1,6 +1,6 @@
 /**
  * Behaviour shared by every kind's handlers, through the real handler table and the review codec:
- * X-7 skips, malformed bodies, dry-run, DELETE routing, the examples of deploy/examples, and
+ * docs/concepts.md X-7 skips, malformed bodies, dry-run, DELETE routing, the examples of deploy/examples, and
  * idempotent defaulting of every kind.
  */
 import { readdirSync, readFileSync } from "node:fs"
@@ -95,7 +95,7 @@ describe("the examples of deploy/examples", () => {
   )
 })
 
-describe("README X-7: metadata-only updates and deleting objects", () => {
+describe("docs/concepts.md X-7: metadata-only updates and deleting objects", () => {
   const withFinalizer = {
     ...invalidAgent,
     metadata: { ...invalidAgent.metadata, finalizers: ["langop.io/finalizer"] },

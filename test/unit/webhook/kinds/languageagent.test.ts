@@ -130,7 +130,7 @@ const rows: ReadonlyArray<Row> = [
     deny: ["spec.memoryStore.connectionSecretRef: is required for memory store type postgres"],
   },
   {
-    name: "memory Secrets must be in the agent's namespace (X-3); a missing local one is a warning",
+    name: "memory Secrets must be in the agent's namespace (docs/concepts.md X-3); a missing local one is a warning",
     object: a({
       memoryStore: { type: "redis", connectionSecretRef: { name: "memory-url", namespace: "other" } },
     }),
@@ -200,7 +200,7 @@ const rows: ReadonlyArray<Row> = [
     }),
   },
   {
-    name: "a sidecar tool in another namespace is denied (X-5); blocked, disabled and service tools are not",
+    name: "a sidecar tool in another namespace is denied (docs/concepts.md X-5); blocked, disabled and service tools are not",
     object: a({
       toolRefs: [
         { name: "shared-sidecar", namespace: "shared" },
@@ -224,7 +224,7 @@ const rows: ReadonlyArray<Row> = [
     warn: ['spec.toolRefs[1]: LanguageTool "shared2/shared-sidecar" not found (it may be created later)'],
   },
   {
-    name: "several replicas sharing a ReadWriteOnce workspace: a warning (AG-15)",
+    name: "several replicas sharing a ReadWriteOnce workspace: a warning (docs/languageagent.md AG-15)",
     object: a({ replicas: 3, workspace: {} }),
     warn: [
       "spec.replicas: 3 replicas share a ReadWriteOnce workspace: pods scheduled to other nodes stay Pending",

@@ -61,7 +61,7 @@ const rows: ReadonlyArray<Row> = [
     options: { defaultClientIssuer: "letsencrypt" },
   },
   {
-    name: "TLS Secrets: same namespace (X-3), missing ones are warnings",
+    name: "TLS Secrets: same namespace (docs/concepts.md X-3), missing ones are warnings",
     object: c({ tls: { enabled: true, secretRef: { name: "tls-cert", namespace: "certs" } } }),
     deny: [
       'spec.tls.secretRef.namespace: Secret "certs/tls-cert" is in another namespace than this object ("team"); Pods can only use Secrets of their own namespace',
@@ -232,7 +232,7 @@ describe("LanguageClient defaulting", () => {
     contentModeration: { action: "block", customFilters: [{ name: "pii", pattern: "x" }] },
   })
 
-  it("sets every reference namespace, and nothing else (CL-13)", () => {
+  it("sets every reference namespace, and nothing else (docs/languageclient.md CL-13)", () => {
     const { result, patch } = mutate(clientAdmission, full)
     expect(patch.map((op) => op.path)).toEqual([
       "/spec/modelRefs/0/namespace",

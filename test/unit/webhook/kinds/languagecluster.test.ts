@@ -51,7 +51,7 @@ const rows: ReadonlyArray<Row> = [
     deny: ['spec.namespace: cannot be removed after creation (was "a")'],
   },
   {
-    name: "an update that leaves spec unchanged is not re-validated (X-7)",
+    name: "an update that leaves spec unchanged is not re-validated (docs/concepts.md X-7)",
     // Stored without the webhook: its computed namespace is invalid, yet a finalizer patch passes.
     object: { ...cluster, metadata: { name: long, finalizers: ["langop.io/finalizer"] } },
     oldObject: { ...cluster, metadata: { name: long } },

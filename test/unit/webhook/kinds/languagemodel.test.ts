@@ -46,7 +46,7 @@ const rows: ReadonlyArray<Row> = [
     }),
   },
   {
-    name: "custom without endpoint: a warning (LM-6)",
+    name: "custom without endpoint: a warning (docs/languagemodel.md LM-6)",
     object: m({ provider: "custom", modelName: "groq/llama3-8b-8192" }),
     warn: ["spec.endpoint: is empty: modelName must then be a LiteLLM provider/model that needs no base URL"],
   },
@@ -67,7 +67,7 @@ const rows: ReadonlyArray<Row> = [
     ],
   },
   {
-    name: "generation parameters out of range (LM-7)",
+    name: "generation parameters out of range (docs/languagemodel.md LM-7)",
     object: m({ configuration: { temperature: 2.5, topP: -0.1, frequencyPenalty: 3, presencePenalty: -2 } }),
     deny: [
       "spec.configuration.temperature: 2.5 is outside [0, 2]",
@@ -84,7 +84,7 @@ const rows: ReadonlyArray<Row> = [
     ],
   },
   {
-    name: "the API-key Secret must be in the model's namespace (X-3)",
+    name: "the API-key Secret must be in the model's namespace (docs/concepts.md X-3)",
     object: m({ apiKeySecretRef: { name: "openai-credentials", namespace: "vault" } }),
     deny: [
       'spec.apiKeySecretRef.namespace: Secret "vault/openai-credentials" is in another namespace than this object ("team"); Pods can only use Secrets of their own namespace',
@@ -151,7 +151,7 @@ describe("LanguageModel validation", () => {
 })
 
 describe("LanguageModel defaulting", () => {
-  it("sets only egress Service namespaces, idempotently; no image (LM-1)", () => {
+  it("sets only egress Service namespaces, idempotently; no image (docs/languagemodel.md LM-1)", () => {
     const object = m({ egress: [{ to: { service: { name: "ollama" } } }] })
     const { result, patch } = mutate(modelAdmission, object)
     expect(patch).toEqual([{ op: "add", path: "/spec/egress/0/to/service/namespace", value: NS }])

@@ -65,7 +65,7 @@ const rows: ReadonlyArray<Row> = [
     ],
   },
   {
-    name: "knowledge sources: duplicate names, urls, Secret namespace (X-3)",
+    name: "knowledge sources: duplicate names, urls, Secret namespace (docs/concepts.md X-3)",
     object: p({
       constraints: { allowedDomains: ["docs"] },
       knowledgeSources: [
