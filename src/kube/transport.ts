@@ -15,7 +15,7 @@ import * as http from "node:http"
 import * as https from "node:https"
 import type { KubeConfig } from "@kubernetes/client-node"
 import { Cause, Duration, Effect, Queue, type Scope, Stream } from "effect"
-import { ApiCallObserver, spanAttribute, traced } from "../runtime/observers.ts"
+import { ApiCallObserver, spanAttribute, traced } from "../observability/hooks.ts"
 import { classify, type KubeError, parseRetryAfter, parseStatus, Transient } from "./errors.ts"
 
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>

@@ -20,10 +20,10 @@ import { Clock, Duration, Effect, type Exit, Option, Schema, type Scope } from "
 import { describeError, isKubeError } from "../kube/errors.ts"
 import { type KubeObject, keyOf, type ObjectMeta, type ObjectRef, refOfKey } from "../kube/objects.ts"
 import type { ResourceDescriptor } from "../kube/resources.ts"
+import { spanAttribute, traced } from "../observability/hooks.ts"
 import type { InformerEvent, InformerSource } from "./informer.ts"
 import type { InformersShape } from "./informers.ts"
 import type { ReconcileOutcome, RuntimeMetricsShape } from "./metrics.ts"
-import { spanAttribute, traced } from "./observers.ts"
 import { makeWorkQueue, type Priority } from "./queue.ts"
 
 export interface ReconcileRequest {

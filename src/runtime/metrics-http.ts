@@ -3,7 +3,7 @@
 // (`rest_client_requests_total{code,method,host}`, `rest_client_request_duration_seconds{verb,host}`),
 // the admission server as controller-runtime's webhook metrics (`webhook` = the handler's path).
 import { Counter, Gauge, Histogram, type Registry } from "prom-client"
-import type { AdmissionObserverShape, ApiCallObserverShape } from "./observers.ts"
+import type { AdmissionObserverShape, ApiCallObserverShape } from "../observability/hooks.ts"
 
 /** client-go's request latency buckets. */
 const restBuckets = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60]

@@ -7,14 +7,14 @@
 // and client-go create them, so dashboards and `rate()`/`absent()` alerts work before the first event.
 import { Context, Effect, Layer } from "effect"
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client"
-import type { InformerMetrics } from "./informer.ts"
-import { makeHttpMetrics } from "./metrics-http.ts"
 import {
   AdmissionObserver,
   type AdmissionObserverShape,
   ApiCallObserver,
   type ApiCallObserverShape,
-} from "./observers.ts"
+} from "../observability/hooks.ts"
+import type { InformerMetrics } from "./informer.ts"
+import { makeHttpMetrics } from "./metrics-http.ts"
 import type { QueueMetrics } from "./queue.ts"
 
 export type ReconcileOutcome = "success" | "error" | "requeue" | "requeue_after"

@@ -3,8 +3,8 @@
 //
 // Guarantees:
 // - off unless OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is set: then no
-//   tracer is installed and `traced` (observers.ts) makes no span at all;
-// - on: reconciles, API requests and admission requests become spans (observers.ts `traced`), batched
+//   tracer is installed and `traced` (src/observability/hooks.ts) makes no span at all;
+// - on: reconciles, API requests and admission requests become spans (`traced` in src/observability/hooks.ts), batched
 //   and POSTed in the background; an unreachable collector costs dropped spans (Effect's exporter
 //   retries 3 times, then pauses 60 s and says so at debug level), never a failed or slower
 //   reconcile; closing the layer's scope flushes what is buffered (bounded wait);
@@ -13,8 +13,8 @@
 import { Context, Duration, Effect, Layer, Option, Tracer } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { OtlpExporter, OtlpSerialization, OtlpTracer } from "effect/observability"
+import { TracingEnabled } from "../observability/hooks.ts"
 import type { SettingsShape } from "../settings.ts"
-import { TracingEnabled } from "./observers.ts"
 
 export const tracesSamplers = [
   "always_on",

@@ -5,10 +5,10 @@ import { Deferred, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { KubeClient } from "../../../src/kube/client.ts"
 import { Builtin } from "../../../src/kube/resources.ts"
+import { AdmissionObserver, ApiCallObserver } from "../../../src/observability/hooks.ts"
 import { type Controller, defineController } from "../../../src/runtime/controller.ts"
 import { runManager, runtimeLayer } from "../../../src/runtime/manager.ts"
 import { makeRuntimeMetrics, RuntimeMetrics } from "../../../src/runtime/metrics.ts"
-import { AdmissionObserver, ApiCallObserver } from "../../../src/runtime/observers.ts"
 import { cm, FakeApi } from "./fake-api.ts"
 
 const CM = Builtin.ConfigMap

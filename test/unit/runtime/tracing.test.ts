@@ -3,7 +3,7 @@
 import { Context, Effect, Exit, Option, Tracer } from "effect"
 import { describe, expect, it } from "vitest"
 import { operationOf } from "../../../src/kube/transport.ts"
-import { spanAttribute, TracingEnabled, traced } from "../../../src/runtime/observers.ts"
+import { spanAttribute, TracingEnabled, traced } from "../../../src/observability/hooks.ts"
 import { tracingOptionsFromSettings, withSampler } from "../../../src/runtime/tracing.ts"
 import { settingsFrom } from "../../../src/settings.ts"
 
