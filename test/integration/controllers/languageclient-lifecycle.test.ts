@@ -20,7 +20,7 @@ import { Transient } from "../../../src/kube/errors.ts"
 import { settingsFrom } from "../../../src/settings.ts"
 import { eventually } from "../runtime/support.ts"
 import { certManagerCrdsDir, kubectl, clusterTest as test } from "../setup/context.ts"
-import { installCrds } from "../setup/crds.ts"
+import { installCrds, waitEstablished } from "../setup/crds.ts"
 import { type RunningOperator, startOperator } from "../setup/operator.ts"
 
 /** Prometheus Operator release whose ServiceMonitor CRD is installed (Go module proxy, ~4 MB). */
@@ -93,13 +93,7 @@ beforeAll(async () => {
     "-f",
     serviceMonitorCrdFile(),
   ])
-  await must([
-    "wait",
-    "--for=condition=Established",
-    "--timeout=60s",
-    `crd/${SERVICE_MONITOR_CRD}`,
-    "crd/certificates.cert-manager.io",
-  ])
+  await waitEstablished([SERVICE_MONITOR_CRD, "certificates.cert-manager.io"])
   const settings = await Effect.runPromise(settingsFrom({}))
   operator = await startOperator(
     [

@@ -16,6 +16,7 @@ import {
   clusterTest as test,
   uniqueName,
 } from "../setup/context.ts"
+import { waitEstablished } from "../setup/crds.ts"
 import { runStandIn } from "./certmanager-standin.ts"
 import { removeInstall, testOverlay } from "./support.ts"
 
@@ -90,14 +91,7 @@ const expectAllExist = async (objects: ReadonlyArray<{ kind: string; name: strin
 beforeAll(async () => {
   const applied = await kubectl(["apply", "--server-side", "--force-conflicts", "-f", certManagerCrdsDir()])
   expect(applied.exitCode, applied.stderr).toBe(0)
-  const waited = await kubectl([
-    "wait",
-    "--for=condition=Established",
-    "--timeout=60s",
-    "crd/certificates.cert-manager.io",
-    "crd/issuers.cert-manager.io",
-  ])
-  expect(waited.exitCode, waited.stderr).toBe(0)
+  await waitEstablished(["certificates.cert-manager.io", "issuers.cert-manager.io"])
   await removeInstall()
 })
 

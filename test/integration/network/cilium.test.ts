@@ -36,7 +36,7 @@ import {
   makeKubeConfig,
   uniqueName,
 } from "../setup/context.ts"
-import { installCrds } from "../setup/crds.ts"
+import { installCrds, waitEstablished } from "../setup/crds.ts"
 import { type RunningOperator, startOperator } from "../setup/operator.ts"
 import { poll } from "./support.ts"
 
@@ -96,7 +96,7 @@ beforeAll(async () => {
     "-f",
     ciliumCrdFile(),
   ])
-  await must(["wait", "--for=condition=Established", "--timeout=60s", `crd/${CRD}`])
+  await waitEstablished([CRD])
   const settings = await settingsPromise
   const tool = toolControllerOptionsFromSettings(settings)
   const model = modelControllerOptionsFromSettings(settings)

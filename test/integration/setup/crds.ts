@@ -20,7 +20,27 @@ export const installCrds = async (): Promise<void> => {
     CRD_DIR,
   ])
   if (applied.exitCode !== 0) throw new Error(`installing CRDs failed:\n${applied.stderr}`)
-  const names = allKinds.map((kind) => `crd/${crdName(kind)}`)
-  const waited = await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...names])
-  if (waited.exitCode !== 0) throw new Error(`CRDs did not become Established:\n${waited.stderr}`)
+  await waitEstablished(allKinds.map((kind) => crdName(kind)))
+}
+
+/**
+ * Waits until every named CRD is Established. Polls the condition instead of `kubectl wait`, which
+ * fails at once ("accessor error: <nil>") when it reads a CRD whose status has no conditions yet.
+ */
+export const waitEstablished = async (names: ReadonlyArray<string>, timeoutMs = 120_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
+  for (const name of names) {
+    for (;;) {
+      const r = await kubectl([
+        "get",
+        `crd/${name}`,
+        "-o",
+        'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+      ])
+      if (r.exitCode === 0 && r.stdout.trim() === "True") break
+      if (Date.now() > deadline)
+        throw new Error(`CRD ${name} did not become Established: ${r.stderr || r.stdout || "no condition"}`)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
 }
