@@ -16,6 +16,7 @@
 import { mkdirSync } from "node:fs"
 import { parseArgs } from "node:util"
 import { Langop } from "../../src/kube/resources.ts"
+import { serviceCidr } from "../../src/localcluster/components.ts"
 import { operatorWrites, readAuditedWrites } from "./lib/audit.ts"
 import { type BenchCluster, sleep, startBenchCluster } from "./lib/cluster.ts"
 import { type Child, captureChildren, countChildren, type FloorResult, runFloor } from "./lib/floor.ts"
@@ -81,7 +82,24 @@ const converge = async (
       childrenExistMs = Date.now() - t0
     const { ready } = await c.run(readyCount(namespace, [resource]))
     if (ready >= n && childrenExistMs !== undefined) return { childrenExistMs, readyMs: Date.now() - t0 }
-    if (Date.now() > deadline) throw new Error(`${kind}: ${ready}/${n} Ready after ${Date.now() - t0} ms`)
+    if (Date.now() > deadline) {
+      // Say why, e.g. "failed to allocate a serviceIP: range is full" when the Service range is exhausted.
+      const why = await c.kubectl([
+        "get",
+        kind.toLowerCase(),
+        "-n",
+        namespace,
+        "-o",
+        'jsonpath={range .items[*]}{.metadata.name}: {.status.conditions[?(@.type=="Ready")].message}{"\\n"}{end}',
+      ])
+      const messages = why.stdout
+        .split("\n")
+        .filter((l) => l !== "" && !l.endsWith(": "))
+        .slice(0, 5)
+      throw new Error(
+        `${kind}: ${ready}/${n} Ready after ${Date.now() - t0} ms; Ready messages: ${messages.join("; ")}`,
+      )
+    }
     await sleep(n >= 1000 ? 2_000 : 500)
   }
 }
@@ -132,7 +150,16 @@ const runPhase = async (c: BenchCluster, op: OperatorProcess, kind: "tools" | "a
   }
 }
 
+/** ClusterIPs the local control plane can hand out (network and broadcast addresses are never used). */
+const serviceCapacity = (): number => 2 ** (32 - Number(serviceCidr.split("/")[1])) - 2
+
 const main = async () => {
+  // Every service-mode tool needs a ClusterIP; a full range would show up as tools that never get Ready.
+  const services = (kinds.includes("tools") ? N : 0) + (kinds.includes("agents") ? 1 : 0) + 1
+  if (services > serviceCapacity())
+    throw new Error(
+      `${services} Services need ClusterIPs but the local control plane's Service range ${serviceCidr} holds ${serviceCapacity()}: widen serviceCidr in src/localcluster/components.ts`,
+    )
   log(`N=${N}, idle ${IDLE_S} s, kinds ${kinds.join(",")}; starting an audited control plane`)
   const c = await startBenchCluster({ audit: true })
   const phases: Array<Phase> = []
