@@ -7,6 +7,7 @@ import { join } from "node:path"
 import { Effect, Exit, ManagedRuntime, Scope } from "effect"
 import { KubeClient, type KubeClientShape, layerFromFile } from "../../../src/kube/client.ts"
 import { type LocalClusterInfo, startLocalCluster } from "../../../src/localcluster/cluster.ts"
+import { fakeNodeManifest } from "../../../src/localcluster/components.ts"
 import { kubectlPromise } from "../../../src/localcluster/kubectl.ts"
 import { probe } from "../../../src/localcluster/net.ts"
 import { awaitReady, signalPid, spawnManaged } from "../../../src/localcluster/process.ts"
@@ -37,6 +38,25 @@ export const isAlive = (pid: number): boolean => {
     return false
   }
 }
+
+// What is running now, stopped on SIGINT/SIGTERM too: an interrupted bench leaves no control plane or
+// operator behind.
+const running = new Set<() => Promise<void>>()
+let handlersInstalled = false
+export const stopOnSignal = (stop: () => Promise<void>): (() => void) => {
+  if (!handlersInstalled) {
+    handlersInstalled = true
+    for (const signal of ["SIGINT", "SIGTERM"] as const)
+      process.once(signal, () => {
+        void Promise.allSettled([...running].map((f) => f())).then(() => process.exit(130))
+      })
+  }
+  running.add(stop)
+  return () => running.delete(stop)
+}
+
+/** Pods a kwok node can hold: room for every Pod of a 10,000-object run on one extra node. */
+const SCALE_NODE_PODS = "25000"
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -117,24 +137,52 @@ export const startBenchCluster = async (
       )
     }
     if (auditLog !== undefined) await restartApiserver()
+    const kubectl = async (a: ReadonlyArray<string>, input?: string) => {
+      const r = await kubectlPromise(info.kubectlPath, info.kubeconfigPath, a, {
+        timeoutMs: 900_000,
+        ...(input === undefined ? {} : { input }),
+      })
+      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }
+    }
+    // The harness's one fake Node holds 110 Pods; the workload needs one per tool, agent and model.
+    const node = JSON.parse(fakeNodeManifest("kwok-scale")) as {
+      status: Record<string, Record<string, string>>
+    }
+    for (const field of ["allocatable", "capacity"])
+      node.status[field] = { ...node.status[field], pods: SCALE_NODE_PODS }
+    const created = await kubectl(["apply", "-f", "-"], JSON.stringify(node))
+    if (created.exitCode !== 0) throw new Error(`cannot create the scale Node: ${created.stderr}`)
+    await waitFor(
+      "Node kwok-scale to be Ready",
+      async () => {
+        const r = await kubectl([
+          "get",
+          "node",
+          "kwok-scale",
+          "-o",
+          'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+        ])
+        return r.stdout.trim() === "True"
+      },
+      120_000,
+    )
     const runtime = ManagedRuntime.make(layerFromFile(info.kubeconfigPath))
+    const stop = async () => {
+      await runtime.dispose()
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+    }
+    const forget = stopOnSignal(stop)
     return {
       info,
       auditLog,
       etcdPid: pidOf("etcd"),
       apiserverPid: () => apiPid,
       restartApiserver,
-      kubectl: async (a, input) => {
-        const r = await kubectlPromise(info.kubectlPath, info.kubeconfigPath, a, {
-          timeoutMs: 900_000,
-          ...(input === undefined ? {} : { input }),
-        })
-        return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }
-      },
+      kubectl,
       run: (eff) => runtime.runPromise(eff),
       stop: async () => {
-        await runtime.dispose()
-        await Effect.runPromise(Scope.close(scope, Exit.void))
+        forget()
+        await stop()
       },
     }
   } catch (e) {

@@ -6,7 +6,7 @@ import { request } from "node:http"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { sleep } from "./cluster.ts"
+import { sleep, stopOnSignal } from "./cluster.ts"
 
 const repoRoot = join(import.meta.dirname, "..", "..", "..")
 
@@ -97,6 +97,11 @@ export const spawnOperator = async (options: OperatorOptions): Promise<OperatorP
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()))
   const pid = child.pid
   if (pid === undefined) throw new Error("the operator did not start")
+  const forget = stopOnSignal(async () => {
+    child.kill("SIGKILL")
+    await exited
+  })
+  void exited.then(forget)
   const isReady = () =>
     new Promise<boolean>((resolve) => {
       const req = request({ host: "127.0.0.1", port: health, path: "/readyz", timeout: 2_000 }, (res) => {

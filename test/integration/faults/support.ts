@@ -115,35 +115,51 @@ export const awaitProgress = (run: FaultRun, fraction: number) =>
     return n >= Math.ceil(3 * FAULT_N * fraction)
   })
 
-/** Changes the instructions of agents `from`…`to-1` (a spec change: generation + 1). */
+/**
+ * Changes the instructions of agents `from`…`to-1` (a spec change: generation + 1). Retried: right after
+ * an operator restart the webhook configurations may still name the previous process's port until the new
+ * one has re-registered them, and a request through them is refused meanwhile.
+ */
 export const editAgents = (run: FaultRun, from: number, to: number, instructions: string) =>
-  run.cluster.run(
-    Effect.gen(function* () {
-      const k = yield* KubeClient
-      yield* Effect.forEach(
-        Array.from({ length: to - from }, (_, i) => agentName(from + i)),
-        (name) =>
-          k.patch(
-            Langop.LanguageAgent,
-            { namespace: NAMESPACE, name },
-            { type: "merge", body: { spec: { instructions } } },
-          ),
-        { concurrency: 10, discard: true },
-      )
-    }),
-  )
+  waitUntil(`the edit of agents ${from}…${to - 1}`, 120_000, async () => {
+    await run.cluster.run(
+      Effect.gen(function* () {
+        const k = yield* KubeClient
+        yield* Effect.forEach(
+          Array.from({ length: to - from }, (_, i) => agentName(from + i)),
+          (name) =>
+            k.patch(
+              Langop.LanguageAgent,
+              { namespace: NAMESPACE, name },
+              { type: "merge", body: { spec: { instructions } } },
+            ),
+          { concurrency: 10, discard: true },
+        )
+      }),
+    )
+    return true
+  })
 
+/** Deletes agents (retried like `editAgents`; an agent already gone counts as deleted). */
 export const deleteAgents = (run: FaultRun, names: ReadonlyArray<string>) =>
-  run.cluster.run(
-    Effect.gen(function* () {
-      const k = yield* KubeClient
-      yield* Effect.forEach(names, (name) => k.delete(Langop.LanguageAgent, { namespace: NAMESPACE, name }), {
-        discard: true,
-      })
-    }),
-  )
+  waitUntil(`the deletion of ${names.join(", ")}`, 120_000, async () => {
+    await run.cluster.run(
+      Effect.gen(function* () {
+        const k = yield* KubeClient
+        yield* Effect.forEach(
+          names,
+          (name) =>
+            k
+              .delete(Langop.LanguageAgent, { namespace: NAMESPACE, name })
+              .pipe(Effect.catchTag("NotFound", () => Effect.void)),
+          { discard: true },
+        )
+      }),
+    )
+    return true
+  })
 
-/** ConfigMap data of one agent (the operator writes its instructions there). */
+/** The `instructions` of each ConfigMap an agent owns (its own instructions merged with its persona). */
 export const agentInstructions = (run: FaultRun, name: string) =>
   run.cluster.run(
     Effect.map(
