@@ -11,9 +11,11 @@
 // - operator CPU seconds and RSS (from /proc of the child process).
 // Then startup with everything present (process start → /readyz, i.e. caches synced and the admission
 // server holding its certificate), and the write floor: the same children applied by a bare
-// server-side-apply loop at the operator's concurrency, on a second fresh control plane.
+// server-side-apply loop at the operator's concurrency, on a second fresh control plane, where the one
+// apply is also repeated with the CRDs installed but no webhooks (what admission adds to the apply).
 // The machine is shared: figures are noisy; baseline and langop run back to back in this one process.
 import { mkdirSync } from "node:fs"
+import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { Langop } from "../../src/kube/resources.ts"
 import { serviceCidr } from "../../src/localcluster/components.ts"
@@ -207,9 +209,23 @@ const main = async () => {
   log("write floor on a fresh control plane")
   const f = await startBenchCluster()
   const floors: Record<string, FloorResult> = {}
+  const applyWithoutWebhooks: Record<string, number> = {}
   try {
     for (const kind of kinds)
       floors[kind] = await runFloor(f, `floor-${kind}`, captured[kind] ?? [], CONCURRENCY)
+    // The same one apply with the CRDs installed but no operator and no webhooks: what the webhooks add.
+    await mustKubectl(f, ["apply", "--server-side", "-f", join(import.meta.dirname, "..", "..", "crds")])
+    await mustKubectl(f, ["wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"])
+    for (const kind of kinds) {
+      const namespace = `nowebhook-${kind}`
+      await mustKubectl(f, ["create", "namespace", namespace])
+      if (kind === "agents")
+        await mustKubectl(f, ["apply", "--server-side", "-f", "-"], asList(agentDependencies(namespace)))
+      const objects = kind === "tools" ? tools(namespace, N) : agents(namespace, N)
+      const t0 = Date.now()
+      await mustKubectl(f, ["apply", "--server-side", "-f", "-"], asList(objects))
+      applyWithoutWebhooks[kind] = Date.now() - t0
+    }
   } finally {
     await f.stop()
   }
@@ -222,7 +238,13 @@ const main = async () => {
         p.kind,
         {
           n: N,
-          applyMs: p.applyMs,
+          apply: {
+            throughWebhooksDuringConvergenceMs: p.applyMs,
+            withoutWebhooksMs: applyWithoutWebhooks[p.kind],
+            ratio: ratio(p.applyMs, applyWithoutWebhooks[p.kind] ?? 0),
+            goal: "≤ 1.3× the same apply without webhooks",
+            meetsGoal: (ratio(p.applyMs, applyWithoutWebhooks[p.kind] ?? 0) ?? Infinity) <= 1.3,
+          },
           childrenExist: {
             langopMs: p.childrenExistMs,
             floorMs: floor?.childrenExistMs,
