@@ -197,7 +197,8 @@ export interface FaultReport {
 export const expectConverged = async (
   run: FaultRun,
   fault: string,
-  faultsInjected: number,
+  /** A count, or a function for faults that go on while waiting (read when the report is made). */
+  faultsInjected: number | (() => number),
   agentsLeft: number,
   since: number,
 ): Promise<Census> => {
@@ -211,7 +212,7 @@ export const expectConverged = async (
   const c = last ?? (await run.cluster.run(census(NAMESPACE)))
   const report: FaultReport = {
     fault,
-    faultsInjected,
+    faultsInjected: typeof faultsInjected === "number" ? faultsInjected : faultsInjected(),
     objectsChecked: c.objects + c.children,
     lost: c.notReady.length + c.missing.length + Math.max(0, expectedOwners(agentsLeft) - c.objects),
     duplicated: c.duplicated.length,
