@@ -12,28 +12,33 @@ import {
   expectConverged,
   FAULT_N,
   startFaultRun,
+  TEST_TIMEOUT_MS,
 } from "./support.ts"
 
-test(`the apiserver restarted twice during the convergence of ${FAULT_N} agents loses nothing`, async () => {
-  const run = await startFaultRun()
-  onTestFinished(() => run.stop())
-  const operatorPid = run.operator.pid
-  await applyAgents(run)
-  await awaitProgress(run, 0.1)
-  await run.cluster.restartApiserver()
-  const edited = Math.max(2, Math.floor(FAULT_N / 10))
-  await editAgents(run, 0, edited, "Edited between the restarts.")
-  const deleted = [agentName(FAULT_N - 1), agentName(FAULT_N - 2)]
-  await deleteAgents(run, deleted)
-  await run.cluster.restartApiserver()
-  const restartedAt = Date.now()
+test(
+  `the apiserver restarted twice during the convergence of ${FAULT_N} agents loses nothing`,
+  async () => {
+    const run = await startFaultRun()
+    onTestFinished(() => run.stop())
+    const operatorPid = run.operator.pid
+    await applyAgents(run)
+    await awaitProgress(run, 0.1)
+    await run.cluster.restartApiserver()
+    const edited = Math.max(2, Math.floor(FAULT_N / 10))
+    await editAgents(run, 0, edited, "Edited between the restarts.")
+    const deleted = [agentName(FAULT_N - 1), agentName(FAULT_N - 2)]
+    await deleteAgents(run, deleted)
+    await run.cluster.restartApiserver()
+    const restartedAt = Date.now()
 
-  await expectConverged(run, "apiserver restarted twice", 2, FAULT_N - deleted.length, restartedAt)
-  for (let i = 0; i < edited; i++)
-    expect(await agentInstructions(run, agentName(i))).toEqual([
-      expect.stringContaining("Edited between the restarts."),
-    ])
-  // Recovered by itself: the same process throughout.
-  expect(run.operator.pid).toBe(operatorPid)
-  expect(run.operator.child.exitCode).toBeNull()
-})
+    await expectConverged(run, "apiserver restarted twice", 2, FAULT_N - deleted.length, restartedAt)
+    for (let i = 0; i < edited; i++)
+      expect(await agentInstructions(run, agentName(i))).toEqual([
+        expect.stringContaining("Edited between the restarts."),
+      ])
+    // Recovered by itself: the same process throughout.
+    expect(run.operator.pid).toBe(operatorPid)
+    expect(run.operator.child.exitCode).toBeNull()
+  },
+  TEST_TIMEOUT_MS,
+)

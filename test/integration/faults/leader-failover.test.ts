@@ -15,6 +15,7 @@ import {
   FAULT_N,
   type FaultRun,
   startFaultRun,
+  TEST_TIMEOUT_MS,
   waitUntil,
 } from "./support.ts"
 
@@ -38,33 +39,37 @@ const lease = (run: FaultRun): Promise<LeaseSpec | undefined> =>
     }),
   )
 
-test(`the standby takes over a SIGKILLed leader during the convergence of ${FAULT_N} agents and finishes`, async () => {
-  // The first process leads: startFaultRun waits for the dependencies to be Ready, which only a leader does.
-  const run = await startFaultRun({ env: election("op-a") })
-  onTestFinished(() => run.stop())
-  const standby = await spawnOperator({
-    kubeconfig: run.kubeconfig,
-    certDir: run.certDir,
-    env: election("op-b"),
-  })
-  onTestFinished(() => standby.kill("SIGTERM"))
-  await standby.awaitReady(180_000)
-  expect((await lease(run))?.holderIdentity).toMatch(/^op-a/u)
+test(
+  `the standby takes over a SIGKILLed leader during the convergence of ${FAULT_N} agents and finishes`,
+  async () => {
+    // The first process leads: startFaultRun waits for the dependencies to be Ready, which only a leader does.
+    const run = await startFaultRun({ env: election("op-a") })
+    onTestFinished(() => run.stop())
+    const standby = await spawnOperator({
+      kubeconfig: run.kubeconfig,
+      certDir: run.certDir,
+      env: election("op-b"),
+    })
+    onTestFinished(() => standby.kill("SIGTERM"))
+    await standby.awaitReady(180_000)
+    expect((await lease(run))?.holderIdentity).toMatch(/^op-a/u)
 
-  await applyAgents(run)
-  await awaitProgress(run, 0.1)
-  const lastRenewal = Date.parse((await lease(run))?.renewTime ?? "")
-  await run.operator.kill("SIGKILL")
-  const killedAt = Date.now()
+    await applyAgents(run)
+    await awaitProgress(run, 0.1)
+    const lastRenewal = Date.parse((await lease(run))?.renewTime ?? "")
+    await run.operator.kill("SIGKILL")
+    const killedAt = Date.now()
 
-  await waitUntil("the standby to hold the Lease", 120_000, async () =>
-    /^op-b/u.test((await lease(run))?.holderIdentity ?? ""),
-  )
-  const acquired = Date.parse((await lease(run))?.acquireTime ?? "")
-  const takeoverS = (acquired - lastRenewal) / 1000
-  console.log(`[faults] takeover ${takeoverS.toFixed(1)} s after the leader's last renewal`)
-  expect(takeoverS).toBeGreaterThanOrEqual(LEASE_S)
-  expect(takeoverS).toBeLessThanOrEqual(LEASE_S + 2 * RETRY_S)
+    await waitUntil("the standby to hold the Lease", 120_000, async () =>
+      /^op-b/u.test((await lease(run))?.holderIdentity ?? ""),
+    )
+    const acquired = Date.parse((await lease(run))?.acquireTime ?? "")
+    const takeoverS = (acquired - lastRenewal) / 1000
+    console.log(`[faults] takeover ${takeoverS.toFixed(1)} s after the leader's last renewal`)
+    expect(takeoverS).toBeGreaterThanOrEqual(LEASE_S)
+    expect(takeoverS).toBeLessThanOrEqual(LEASE_S + 2 * RETRY_S)
 
-  await expectConverged(run, "leader SIGKILLed, standby took over", 1, FAULT_N, killedAt)
-})
+    await expectConverged(run, "leader SIGKILLed, standby took over", 1, FAULT_N, killedAt)
+  },
+  TEST_TIMEOUT_MS,
+)

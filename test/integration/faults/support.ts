@@ -27,6 +27,8 @@ import {
 export const FAULT_N = Number(process.env.LANGOP_FAULTS_N ?? "40")
 /** Generous: the operator's convergence at N plus the machine's load. */
 export const CONVERGE_TIMEOUT_MS = Math.max(180_000, FAULT_N * 600)
+/** Per test: start-up of its own control plane and operator, the fault, and the convergence. */
+export const TEST_TIMEOUT_MS = Math.max(240_000, 2 * CONVERGE_TIMEOUT_MS + 120_000)
 export const NAMESPACE = "faults"
 /** The dependencies' two tools are owners too (the sidecar one owns nothing). */
 export const expectedOwners = (agentsLeft: number): number => agentsLeft + 2
