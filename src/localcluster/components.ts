@@ -27,7 +27,7 @@ export interface Layout {
 }
 
 /** Service IP range; the first address (10.0.0.1) is the `kubernetes` Service. */
-export const serviceCidr = "10.0.0.0/24"
+export const serviceCidr = "10.0.0.0/16"
 /** Pod IPs that kwok hands out; disjoint from the service range. */
 export const podCidr = "10.244.0.0/16"
 export const loopback = "127.0.0.1"

@@ -10,7 +10,20 @@ import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const dir = dirname(fileURLToPath(import.meta.url))
-const only = process.argv.slice(2)
+// Bare words pick benches by name; `--flags` (with their values) go to every bench: `npm run bench --
+// convergence --n 1000`, `--large`, `--idle 60`.
+const valueFlags = new Set(["--n", "--idle", "--kinds", "--profile"])
+const only: Array<string> = []
+const passed: Array<string> = []
+const argv = process.argv.slice(2)
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i] ?? ""
+  if (!a.startsWith("--")) only.push(a)
+  else {
+    passed.push(a)
+    if (valueFlags.has(a) && i + 1 < argv.length) passed.push(argv[++i] ?? "")
+  }
+}
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".ts") && f !== "run.ts" && !f.endsWith(".test.ts"))
   .filter((f) => only.length === 0 || only.includes(basename(f, ".ts")))
@@ -20,7 +33,7 @@ const benches: Record<string, unknown> = {}
 let failed = false
 for (const file of files) {
   const name = basename(file, ".ts")
-  const r = spawnSync(process.execPath, ["--expose-gc", join(dir, file)], {
+  const r = spawnSync(process.execPath, ["--expose-gc", join(dir, file), ...passed], {
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
     stdio: ["ignore", "pipe", "inherit"],
