@@ -56,9 +56,10 @@ test(
 
     await applyAgents(run)
     await awaitProgress(run, 0.1)
-    const lastRenewal = Date.parse((await lease(run))?.renewTime ?? "")
     await run.operator.kill("SIGKILL")
     const killedAt = Date.now()
+    // Read after the kill: the dead leader's last renewal is final (a read before could miss one).
+    const lastRenewal = Date.parse((await lease(run))?.renewTime ?? "")
 
     await waitUntil("the standby to hold the Lease", 120_000, async () =>
       /^op-b/u.test((await lease(run))?.holderIdentity ?? ""),
@@ -67,7 +68,8 @@ test(
     const takeoverS = (acquired - lastRenewal) / 1000
     console.log(`[faults] takeover ${takeoverS.toFixed(1)} s after the leader's last renewal`)
     expect(takeoverS).toBeGreaterThanOrEqual(LEASE_S)
-    expect(takeoverS).toBeLessThanOrEqual(LEASE_S + 2 * RETRY_S)
+    // Judged from the Lease's own timestamps; the retry period carries up to 10 % jitter.
+    expect(takeoverS).toBeLessThanOrEqual(LEASE_S + 2 * RETRY_S * 1.1)
 
     await expectConverged(run, "leader SIGKILLed, standby took over", 1, FAULT_N, killedAt)
   },

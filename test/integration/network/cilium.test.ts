@@ -187,11 +187,21 @@ describe("Cilium FQDN policies", () => {
     })
     expect(await getJson("networkpolicy/git", ns)).toBeDefined()
 
-    // Settled: several resyncs later the policy was not written again.
-    const version = meta(cnp)?.resourceVersion
+    // Settled: once the tool has been reconciled again (resyncs every RESYNC_MS) without a policy write,
+    // three more reconciles of the tool controller write the policy no more.
     const writes = () => (op?.writes() ?? []).filter((w) => w.kind === "CiliumNetworkPolicy" && !w.dryRun)
+    const reconciles = async () => (await op?.reconciles("languagetool")) ?? 0
+    const quietReconcile = async () => {
+      const writesBefore = writes().length
+      const done = await reconciles()
+      await vi.waitFor(async () => expect(await reconciles()).toBeGreaterThan(done), poll)
+      return writes().length === writesBefore
+    }
+    await vi.waitFor(async () => expect(await quietReconcile()).toBe(true), { timeout: 60_000, interval: 10 })
+    const version = meta(await getJson("ciliumnetworkpolicy/git-fqdn", ns))?.resourceVersion
     const before = writes().length
-    await new Promise((r) => setTimeout(r, 3 * RESYNC_MS))
+    const done = await reconciles()
+    await vi.waitFor(async () => expect(await reconciles()).toBeGreaterThanOrEqual(done + 3), poll)
     expect(meta(await getJson("ciliumnetworkpolicy/git-fqdn", ns))?.resourceVersion).toBe(version)
     expect(writes()).toHaveLength(before)
   })
