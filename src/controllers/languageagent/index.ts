@@ -16,7 +16,6 @@
  */
 import { type Duration, Effect, Result } from "effect"
 import type { LanguageModel } from "../../api/languagemodel.ts"
-import type { LanguagePersona } from "../../api/languagepersona.ts"
 import type { LanguageTool } from "../../api/languagetool.ts"
 import { LABEL_KIND, LABEL_NAME } from "../../domain/labels.ts"
 import { type KubeObject, objectKey } from "../../kube/objects.ts"
@@ -33,7 +32,7 @@ import {
 import type { SettingsShape } from "../../settings.ts"
 import { membersOfCluster } from "../common/cluster-membership.ts"
 import { personas } from "../languagepersona/gather.ts"
-import { descendantsOf } from "../languagepersona/index.ts"
+import { referrersOfPersona } from "../languagepersona/index.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { type AgentSettings, decide } from "./decide.ts"
 import {
@@ -62,16 +61,7 @@ const byIndex =
     informers.cache(agents).keysByIndex(index, objectKey(obj as KubeObject))
 
 /** The agents whose persona is `persona` or inherits from it. */
-export const agentsOfPersona = (
-  persona: LanguagePersona,
-  informers: InformersShape,
-): ReadonlyArray<string> => {
-  const personaKeys = [
-    objectKey(persona as unknown as KubeObject),
-    ...descendantsOf(informers.cache(personas), persona),
-  ]
-  return [...new Set(personaKeys.flatMap((k) => informers.cache(agents).keysByIndex(PERSONA_INDEX, k)))]
-}
+export const agentsOfPersona = referrersOfPersona(agents, PERSONA_INDEX)
 
 /** The agent a Job or Pod belongs to, from the common labels its template carried. */
 export const agentOfLabels = (obj: KubeObject): ReadonlyArray<string> => {

@@ -9,8 +9,6 @@
  * its LanguageCluster (membership).
  */
 import { Effect } from "effect"
-import type { LanguagePersona } from "../../api/languagepersona.ts"
-import { type KubeObject, objectKey } from "../../kube/objects.ts"
 import { defineController, Reconciled, type ReconcileRequest, watches } from "../../runtime/controller.ts"
 import type { InformerSource } from "../../runtime/informer.ts"
 import type { InformersShape } from "../../runtime/informers.ts"
@@ -27,7 +25,7 @@ import {
 import type { SettingsShape } from "../../settings.ts"
 import { membersOfCluster } from "../common/cluster-membership.ts"
 import { personas } from "../languagepersona/gather.ts"
-import { descendantsOf } from "../languagepersona/index.ts"
+import { referrersOfPersona } from "../languagepersona/index.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
 import { decide } from "./decide.ts"
 import {
@@ -80,16 +78,7 @@ export const referencing =
     informers.cache(clients).keysByIndex(index, `${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}`)
 
 /** The clients whose persona is `persona` or inherits from it. */
-export const clientsOfPersona = (
-  persona: LanguagePersona,
-  informers: InformersShape,
-): ReadonlyArray<string> => {
-  const personaKeys = [
-    objectKey(persona as unknown as KubeObject),
-    ...descendantsOf(informers.cache(personas), persona),
-  ]
-  return [...new Set(personaKeys.flatMap((k) => informers.cache(clients).keysByIndex(PERSONA_INDEX, k)))]
-}
+export const clientsOfPersona = referrersOfPersona(clients, PERSONA_INDEX)
 
 const watchRefs = <T extends { readonly metadata: { readonly namespace?: string; readonly name?: string } }>(
   source: InformerSource<T>,

@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import type { LanguageAgent } from "../../api/languageagent.ts"
 import type { LanguagePersona } from "../../api/languagepersona.ts"
 import { keyString, personaKeyOf } from "../../domain/persona-chain.ts"
-import { objectKey } from "../../kube/objects.ts"
+import { type KubeObject, objectKey } from "../../kube/objects.ts"
 import type { CacheReader } from "../../runtime/cache.ts"
 import {
   defineController,
@@ -20,6 +20,8 @@ import {
   type ReconcileRequest,
   watches,
 } from "../../runtime/controller.ts"
+import type { InformerSource } from "../../runtime/informer.ts"
+import type { InformersShape } from "../../runtime/informers.ts"
 import { managedConfigMapSource, secretSource } from "../../runtime/sources.ts"
 import type { SettingsShape } from "../../settings.ts"
 import { type ActOptions, act, cleanup } from "./act.ts"
@@ -47,6 +49,17 @@ export const descendantsOf = (
   }
   return out
 }
+
+/** Keys of the objects of `source` whose persona (index `index`) is `persona` or inherits from it. */
+export const referrersOfPersona =
+  <T>(source: InformerSource<T>, index: string) =>
+  (persona: LanguagePersona, informers: InformersShape): ReadonlyArray<string> => {
+    const personaKeys = [
+      objectKey(persona as unknown as KubeObject),
+      ...descendantsOf(informers.cache(personas), persona),
+    ]
+    return [...new Set(personaKeys.flatMap((k) => informers.cache(source).keysByIndex(index, k)))]
+  }
 
 /** Agent events matter for usage only when the referenced persona may have changed. */
 const personaRefChanged: EventPredicate<LanguageAgent> = (ev) =>
