@@ -5,7 +5,7 @@
  * URLs, so decide fills `endpointStatus` correctly.
  */
 import { Effect, Exit } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { attributionUser, proxyMetricsUsage } from "../../../src/controllers/languageagent/usage.ts"
 import { pollHealth, scrapeMetrics } from "../../../src/controllers/languagemodel/probe.ts"
 import { endpointStatusOf, type HealthPoll } from "../../../src/controllers/languagemodel/status.ts"
@@ -40,11 +40,22 @@ describe(`LiteLLM ${LITELLM_VERSION} as the operator's probes see it`, () => {
     proxies.push(proxy)
     for (let i = 0; i < 4; i++) expect((await chat(proxy, "m-metrics", `q${i}`)).status).toBe(200)
 
-    const scraped = await Effect.runPromise(
-      Effect.exit(scrapeMetrics(proxy.url, { timeoutMs: 5000, previous: {}, nowMillis: Date.now() })),
+    // LiteLLM counts a request in a callback after the response is sent: scrape until the last one shows.
+    const scrape = async () => {
+      const scraped = await Effect.runPromise(
+        Effect.exit(scrapeMetrics(proxy.url, { timeoutMs: 5000, previous: {}, nowMillis: Date.now() })),
+      )
+      if (!Exit.isSuccess(scraped)) throw new Error(`scrape failed: ${String(scraped.cause)}`)
+      return scraped.value
+    }
+    const { metrics, lastReset } = await vi.waitFor(
+      async () => {
+        const value = await scrape()
+        expect(value.metrics.totalRequests).toBeGreaterThanOrEqual(4)
+        return value
+      },
+      { timeout: 30_000, interval: 250 },
     )
-    if (!Exit.isSuccess(scraped)) throw new Error(`scrape failed: ${String(scraped.cause)}`)
-    const { metrics, lastReset } = scraped.value
     expect(metrics.totalRequests).toBe(4)
     expect(metrics.successfulRequests).toBe(4)
     expect(metrics.inputTokens).toBeGreaterThan(0)
@@ -85,9 +96,19 @@ describe(`LiteLLM ${LITELLM_VERSION} as the operator's probes see it`, () => {
       }),
     )
     const model = { namespace: NAMESPACE, name: "probe-usage" }
-    const [sample, ...rest] = await Effect.runPromise(usage.samples(support, [model]))
+    // Counted in a callback after each response: read until the third request shows.
+    const [sample, ...rest] = await vi.waitFor(
+      async () => {
+        const samples = await Effect.runPromise(usage.samples(support, [model]))
+        expect(samples[0]?.requestCount).toBeGreaterThanOrEqual(3)
+        return samples
+      },
+      { timeout: 30_000, interval: 250 },
+    )
     expect(rest).toEqual([])
-    expect(seen).toEqual([`http://probe-usage.${NAMESPACE}.svc.${CLUSTER_DOMAIN}:8000/metrics/`])
+    expect(new Set(seen)).toEqual(
+      new Set([`http://probe-usage.${NAMESPACE}.svc.${CLUSTER_DOMAIN}:8000/metrics/`]),
+    )
     expect(sample).toMatchObject({ modelName: "probe-usage", requestCount: 3 })
     expect(sample?.inputTokens).toBeGreaterThan(0)
     expect(sample?.outputTokens).toBeGreaterThan(0)
